@@ -1,0 +1,16 @@
+export * from './errors.js';
+export * from './logging.js';
+export * from './tls/engine.js';
+export { NativeTlsEngine } from './tls/native.js';
+export { LineChannel } from './channel/line-channel.js';
+export type { LineChannelOptions, UpgradeOptions, UpgradeResult } from './channel/line-channel.js';
+export { DotDecoder, DotEncoder, dotEncode } from './channel/dot-codec.js';
+export { generateSelfSigned } from './certs/self-signed.js';
+export type { SelfSignedOptions } from './certs/self-signed.js';
+export { CertificateStore, certificateNames, checkCertifiedKey } from './certs/certificate-store.js';
+export { hasProgram, requireProgram } from './testing.js';
+export type { CommonServerOptions, ConnectionOptions, ProtocolHandler, TlsSettings } from './protocol.js';
+export { decodeSaslPlain, decodeBase64Text } from './sasl.js';
+export type { PlainCredentials } from './sasl.js';
+export { AuthThrottle } from './auth-throttle.js';
+export type { AuthThrottleOptions } from './auth-throttle.js';

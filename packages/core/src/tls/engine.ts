@@ -1,0 +1,96 @@
+/**
+ * The one TLS interface the protocols see. Two engines implement it: `ts` (our sans-I/O engine,
+ * driven over a socket by a Duplex adapter) and `native` (node:tls, the reference the tests and
+ * benchmarks compare against).
+ */
+import type { Duplex } from 'node:stream';
+
+export type TlsVersion = 'TLSv1.3' | 'TLSv1.2';
+export type TlsEngineName = 'ts' | 'native';
+
+/** Facts about an established session, logged and exposed to the protocols (Received headers). */
+export interface TlsSessionInfo {
+  readonly engine: TlsEngineName;
+  readonly version: TlsVersion;
+  /** IANA suite name, e.g. `TLS_AES_128_GCM_SHA256`. */
+  readonly cipherSuite: string;
+  /** Key-exchange group, e.g. `x25519`, `secp256r1`, `X25519MLKEM768`, when known. */
+  readonly group?: string;
+  /** Signature scheme used in CertificateVerify, e.g. `ecdsa_secp256r1_sha256`, when known. */
+  readonly signatureScheme?: string;
+  /** SNI the client sent (server side) or asked for (client side). */
+  readonly serverName?: string;
+  readonly alpnProtocol?: string;
+  /** The peer's certificate chain, leaf first, DER. Empty when the peer sent none. */
+  readonly peerCertificates: readonly Uint8Array[];
+  /** Client side: whether the peer chain verified against the trust anchors and the name. */
+  readonly peerVerified: boolean;
+  /** Client side: why verification failed, when it did (kept for opportunistic TLS logs). */
+  readonly verificationError?: string;
+}
+
+/** A certificate chain and its private key, both PEM. */
+export interface CertifiedKey {
+  /** Leaf first, then intermediates. */
+  readonly certificateChainPem: string;
+  readonly privateKeyPem: string;
+}
+
+/** Chooses the certificate for a connection from the client's SNI (exact, wildcard, default). */
+export interface CertificateSource {
+  select(serverName: string | undefined): CertifiedKey;
+}
+
+interface CommonTlsOptions {
+  alpnProtocols?: readonly string[];
+  /** Abort the handshake after this long (default 30 s). */
+  handshakeTimeoutMs?: number;
+  /** NSS key-log lines (SSLKEYLOGFILE format), for Wireshark during integration tests. */
+  keyLog?: (line: string) => void;
+  minVersion?: TlsVersion;
+  maxVersion?: TlsVersion;
+}
+
+export interface TlsServerOptions extends CommonTlsOptions {
+  certificates: CertificateSource;
+}
+
+export interface TlsClientOptions extends CommonTlsOptions {
+  /** SNI to send and the name to verify (RFC 6125). */
+  serverName?: string;
+  /** Trust anchors, PEM. Default: Node's root store (`tls.rootCertificates`). */
+  ca?: string | readonly string[];
+  /**
+   * `true` (default): a failed verification aborts the handshake with an alert.
+   * `false`: the handshake completes and `session.peerVerified` tells (opportunistic TLS).
+   */
+  rejectUnauthorized?: boolean;
+}
+
+/** An established TLS connection: a Duplex of application data plus the session facts. */
+export interface TlsStream extends Duplex {
+  readonly session: TlsSessionInfo;
+  /** RFC 8446 §7.5 / RFC 5705 exporter. */
+  exportKeyingMaterial(length: number, label: string, context?: Buffer): Buffer;
+}
+
+export interface TlsEngine {
+  readonly name: TlsEngineName;
+  /** Run the server handshake on `socket`; resolves once the handshake is complete. */
+  accept(socket: Duplex, options: TlsServerOptions): Promise<TlsStream>;
+  /** Run the client handshake on `socket`; resolves once the handshake is complete. */
+  connect(socket: Duplex, options: TlsClientOptions): Promise<TlsStream>;
+}
+
+/** A handshake or record-layer failure, with the alert that was sent or received. */
+export class TlsAlertError extends Error {
+  readonly code = 'TLS_ALERT';
+  constructor(
+    readonly alert: string,
+    message: string,
+    readonly sentByPeer = false,
+  ) {
+    super(message);
+    this.name = 'TlsAlertError';
+  }
+}

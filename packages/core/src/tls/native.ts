@@ -1,0 +1,148 @@
+/**
+ * `native` engine: node:tls (OpenSSL) behind the TlsEngine interface. The reference our own
+ * engine is tested and benchmarked against, and the engine used until `ts` is selected.
+ */
+import * as tls from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import type {
+  TlsClientOptions,
+  TlsEngine,
+  TlsServerOptions,
+  TlsSessionInfo,
+  TlsStream,
+  TlsVersion,
+} from './engine.js';
+import { TlsAlertError } from './engine.js';
+
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
+
+function peerChain(socket: tls.TLSSocket): Uint8Array[] {
+  const chain: Uint8Array[] = [];
+  let cert = socket.getPeerCertificate(true) as tls.DetailedPeerCertificate | undefined;
+  const seen = new Set<string>();
+  while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    chain.push(new Uint8Array(cert.raw));
+    cert = cert.issuerCertificate;
+  }
+  return chain;
+}
+
+function sessionOf(socket: tls.TLSSocket, serverName: string | undefined): TlsSessionInfo {
+  const cipher = socket.getCipher();
+  const ephemeral = socket.getEphemeralKeyInfo?.() as { name?: string } | null;
+  const alpn = socket.alpnProtocol;
+  return {
+    engine: 'native',
+    version: socket.getProtocol() as TlsVersion,
+    cipherSuite: cipher.standardName ?? cipher.name,
+    group: ephemeral && ephemeral.name ? ephemeral.name.toLowerCase().replace('x25519', 'x25519') : undefined,
+    serverName,
+    alpnProtocol: typeof alpn === 'string' ? alpn : undefined,
+    peerCertificates: peerChain(socket),
+    peerVerified: socket.authorized,
+    verificationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
+  };
+}
+
+function asTlsStream(socket: tls.TLSSocket, session: TlsSessionInfo): TlsStream {
+  Object.defineProperty(socket, 'session', { value: session, enumerable: true });
+  return socket as unknown as TlsStream;
+}
+
+function handshake(socket: tls.TLSSocket, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      socket.destroy();
+      reject(new TlsAlertError('handshake_timeout', `TLS handshake not complete after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onSecure = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      socket.destroy();
+      reject(new TlsAlertError('handshake_failure', err.message));
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new TlsAlertError('handshake_failure', 'connection closed during the TLS handshake'));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.off('secure', onSecure);
+      socket.off('secureConnect', onSecure);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+    };
+    socket.once('secure', onSecure);
+    socket.once('secureConnect', onSecure);
+    socket.once('error', onError);
+    socket.once('close', onClose);
+  });
+}
+
+export class NativeTlsEngine implements TlsEngine {
+  readonly name = 'native' as const;
+  private readonly contexts = new WeakMap<object, tls.SecureContext>();
+
+  private contextFor(key: { certificateChainPem: string; privateKeyPem: string }, options: TlsServerOptions) {
+    let ctx = this.contexts.get(key);
+    if (!ctx) {
+      ctx = tls.createSecureContext({
+        cert: key.certificateChainPem,
+        key: key.privateKeyPem,
+        minVersion: options.minVersion ?? 'TLSv1.2',
+        maxVersion: options.maxVersion ?? 'TLSv1.3',
+      });
+      this.contexts.set(key, ctx);
+    }
+    return ctx;
+  }
+
+  async accept(socket: Duplex, options: TlsServerOptions): Promise<TlsStream> {
+    const defaultKey = options.certificates.select(undefined);
+    let serverName: string | undefined;
+    const tlsSocket = new tls.TLSSocket(socket as never, {
+      isServer: true,
+      secureContext: this.contextFor(defaultKey, options),
+      ALPNProtocols: options.alpnProtocols ? [...options.alpnProtocols] : undefined,
+      SNICallback: (name, cb) => {
+        serverName = name;
+        try {
+          cb(null, this.contextFor(options.certificates.select(name), options));
+        } catch (err) {
+          cb(err as Error);
+        }
+      },
+    } as tls.TLSSocketOptions);
+    if (options.keyLog) tlsSocket.on('keylog', (line: Buffer) => options.keyLog!(line.toString('latin1').trimEnd()));
+    await handshake(tlsSocket, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+    return asTlsStream(tlsSocket, sessionOf(tlsSocket, serverName));
+  }
+
+  async connect(socket: Duplex, options: TlsClientOptions): Promise<TlsStream> {
+    const ca = options.ca === undefined ? undefined : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
+    const rejectUnauthorized = options.rejectUnauthorized ?? true;
+    const tlsSocket = tls.connect({
+      socket: socket as never,
+      servername: options.serverName,
+      ca,
+      rejectUnauthorized,
+      ALPNProtocols: options.alpnProtocols ? [...options.alpnProtocols] : undefined,
+      minVersion: options.minVersion ?? 'TLSv1.2',
+      maxVersion: options.maxVersion ?? 'TLSv1.3',
+    });
+    if (options.keyLog) tlsSocket.on('keylog', (line: Buffer) => options.keyLog!(line.toString('latin1').trimEnd()));
+    await handshake(tlsSocket, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+    return asTlsStream(tlsSocket, sessionOf(tlsSocket, options.serverName));
+  }
+}
+
+/** Parse a DER certificate for display (subject, validity) in logs and tests. */
+export function describeCertificate(der: Uint8Array): string {
+  return new X509Certificate(der).subject;
+}

@@ -1,0 +1,143 @@
+/**
+ * Settings of `postern serve`: defaults, a JSON Schema for config files (JSON or YAML, the same
+ * keys as the flags in camelCase), and the merge order defaults < file < flags.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '@postern/core';
+
+export const LISTENERS = ['smtp', 'submission', 'smtps', 'imap', 'imaps', 'pop3', 'pop3s', 'nntp', 'nntps'] as const;
+export type ListenerName = (typeof LISTENERS)[number];
+
+/** A listener port: a number (0 picks a free port) or 'off'. */
+export type PortSetting = number | 'off';
+
+export const DEFAULT_PORTS: Record<ListenerName, number> = {
+  smtp: 2525,
+  submission: 2587,
+  smtps: 2465,
+  imap: 2143,
+  imaps: 2993,
+  pop3: 2110,
+  pop3s: 2995,
+  nntp: 2119,
+  nntps: 2563,
+};
+
+export interface ServeSettings {
+  dataDir: string;
+  host: string;
+  hostname: string;
+  domains: string[];
+  ports: Record<ListenerName, PortSetting>;
+  cert?: string;
+  key?: string;
+  tlsEngine: 'ts' | 'native';
+  tlsKeylog?: string;
+  store: string;
+  relay: 'queue' | 'capture';
+  allowInsecureAuth: boolean;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  shutdownDeadlineMs: number;
+}
+
+export function defaultSettings(): ServeSettings {
+  return {
+    dataDir: './postern-data',
+    host: '127.0.0.1',
+    hostname: 'localhost',
+    domains: [],
+    ports: { ...DEFAULT_PORTS },
+    tlsEngine: 'native',
+    store: 'fs',
+    relay: 'queue',
+    allowInsecureAuth: false,
+    logLevel: 'info',
+    shutdownDeadlineMs: 10_000,
+  };
+}
+
+const portSchema = { anyOf: [{ type: 'integer', minimum: 0, maximum: 65535 }, { const: 'off' }] };
+
+/** Config files use the flag names in camelCase: `smtpPort`, `dataDir`, `tlsEngine`, … */
+const fileSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    dataDir: { type: 'string', minLength: 1 },
+    host: { type: 'string', minLength: 1 },
+    hostname: { type: 'string', minLength: 1 },
+    domain: { type: 'array', items: { type: 'string', minLength: 1 } },
+    domains: { type: 'array', items: { type: 'string', minLength: 1 } },
+    ...Object.fromEntries(LISTENERS.map((l) => [`${l}Port`, portSchema])),
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    tlsEngine: { enum: ['ts', 'native'] },
+    tlsKeylog: { type: 'string' },
+    store: { type: 'string', pattern: '^(fs|memory|redis://.+)$' },
+    relay: { enum: ['queue', 'capture'] },
+    allowInsecureAuth: { type: 'boolean' },
+    logLevel: { enum: ['debug', 'info', 'warn', 'error', 'silent'] },
+    shutdownDeadlineMs: { type: 'integer', minimum: 0 },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true });
+const validateFile = ajv.compile(fileSchema);
+
+export type FileSettings = Partial<Record<string, unknown>>;
+
+/** Read and validate a JSON or YAML config file; ConfigError with the first problem otherwise. */
+export function loadConfigFile(path: string): FileSettings {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  let data: unknown;
+  try {
+    data = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (!validateFile(data)) {
+    const e = validateFile.errors![0];
+    const where = e.instancePath ? e.instancePath.slice(1) : 'config';
+    const extra = e.keyword === 'additionalProperties' ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'` : '';
+    throw new ConfigError(`config file ${path}: ${where} ${e.message}${extra}`);
+  }
+  return data as FileSettings;
+}
+
+/** Parse a port flag: an integer 0–65535 or `off`. */
+export function parsePort(flag: string, value: string): PortSetting {
+  if (value === 'off') return 'off';
+  if (!/^\d+$/.test(value) || Number(value) > 65535) {
+    throw new ConfigError(`--${flag}: '${value}' is not a port (0-65535 or off)`);
+  }
+  return Number(value);
+}
+
+/** defaults < config file < flags (only flags the user actually gave). */
+export function mergeSettings(file: FileSettings, flags: Partial<Record<string, unknown>>): ServeSettings {
+  const s = defaultSettings();
+  for (const source of [file, flags]) {
+    for (const [k, v] of Object.entries(source)) {
+      if (v === undefined) continue;
+      const port = /^(\w+)Port$/.exec(k);
+      if (port && (LISTENERS as readonly string[]).includes(port[1])) {
+        s.ports[port[1] as ListenerName] = v as PortSetting;
+      } else if (k === 'domain' || k === 'domains') {
+        s.domains = [...(v as string[])];
+      } else if (k in s || k === 'cert' || k === 'key' || k === 'tlsKeylog') {
+        (s as unknown as Record<string, unknown>)[k] = v;
+      }
+    }
+  }
+  if ((s.cert === undefined) !== (s.key === undefined)) {
+    throw new ConfigError('--cert and --key go together');
+  }
+  return s;
+}

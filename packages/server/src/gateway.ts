@@ -1,0 +1,132 @@
+/**
+ * startGateway: Postern as a library, for `postern serve` and for other people's test suites
+ * (the way GreenMail or Mailpit are used). Memory store, free ports and an in-memory
+ * certificate by default; `close()` releases every handle.
+ */
+import { CertificateStore, ConfigError, generateSelfSigned, silentLogger } from '@postern/core';
+import type { CertifiedKey, Logger, TlsEngine } from '@postern/core';
+import { createMemoryStore, openStore, type Store } from '@postern/store';
+import { LISTENERS, type ListenerName, type PortSetting } from './config.js';
+import { ListenerSet } from './listeners.js';
+import { buildListenerSpecs, type CapturedMail, type SmtpFaults } from './protocols.js';
+import { MailLog, type MailFilter, type ParsedMail } from './mail-log.js';
+import { createEngine } from './tls-setup.js';
+
+export interface GatewayOptions {
+  /** 'memory' (default), 'fs' (in `dataDir`), 'redis://…', or a Store you opened. */
+  store?: string | Store;
+  dataDir?: string;
+  host?: string;
+  hostname?: string;
+  domains?: string[];
+  users?: Array<{ address: string; password: string }>;
+  groups?: Array<string | { name: string; description?: string; mailAddress?: string }>;
+  /** Per listener: a port, 0 for a free one (the default), or 'off'. */
+  ports?: Partial<Record<ListenerName, PortSetting>>;
+  tls?: { engine?: 'ts' | 'native' | TlsEngine; cert?: string; key?: string; keyLog?: (line: string) => void };
+  /** 'capture': mail for non-local domains is kept (see `captured()`) instead of relayed. */
+  relay?: 'queue' | 'capture';
+  allowInsecureAuth?: boolean;
+  /** Fault injection per SMTP listener, for testing clients' error paths. */
+  faults?: Partial<Record<'smtp' | 'submission' | 'smtps', SmtpFaults>>;
+  logger?: Logger;
+  shutdownDeadlineMs?: number;
+}
+
+export interface Gateway {
+  readonly ports: Partial<Record<ListenerName, number>>;
+  readonly certificatePem: string;
+  readonly store: Store;
+  /** `listening <proto> <host>:<port> (…)` lines. */
+  describe(): string[];
+  /** Messages delivered to local users' INBOXes, parsed. */
+  messages(filter?: MailFilter): Promise<ParsedMail[]>;
+  /** Mail for non-local domains kept in capture mode, parsed. */
+  captured(filter?: MailFilter): Promise<ParsedMail[]>;
+  /** The first message (delivered or captured) matching `filter`, waiting up to `timeoutMs` (default 5 s). */
+  waitForMessage(filter?: MailFilter, options?: { timeoutMs?: number }): Promise<ParsedMail>;
+  /** Forget captured mail and empty every local mailbox. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function openGatewayStore(option: GatewayOptions['store'], dataDir: string | undefined, domains: string[]) {
+  if (option !== undefined && typeof option !== 'string') return { store: option, owned: false };
+  const spec = option ?? 'memory';
+  if (spec === 'memory') return { store: await createMemoryStore({ domains }), owned: true };
+  if (!dataDir) throw new ConfigError(`store '${spec}' needs a dataDir`);
+  return { store: await openStore(spec, { dataDir }), owned: true };
+}
+
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const hostname = options.hostname ?? 'localhost';
+  const domains = options.domains ?? [];
+  const logger = options.logger ?? silentLogger;
+  let certified: CertifiedKey;
+  if (options.tls?.cert || options.tls?.key) {
+    if (!options.tls.cert || !options.tls.key) throw new ConfigError('tls.cert and tls.key go together');
+    certified = { certificateChainPem: options.tls.cert, privateKeyPem: options.tls.key };
+  } else {
+    certified = await generateSelfSigned({ hostname, altNames: ['127.0.0.1'] });
+  }
+  const certificates = new CertificateStore([certified]);
+  const engineOption = options.tls?.engine ?? 'native';
+  const engine = typeof engineOption === 'string' ? await createEngine(engineOption) : engineOption;
+
+  const { store, owned } = await openGatewayStore(options.store, options.dataDir, domains);
+  try {
+    for (const d of domains) await store.accounts.addDomain(d);
+    for (const u of options.users ?? []) {
+      if (!(await store.accounts.hasUser(u.address))) await store.accounts.addUser(u.address, u.password);
+    }
+    for (const g of options.groups ?? []) {
+      const group = typeof g === 'string' ? { name: g } : g;
+      if (!(await store.news.getGroup(group.name))) {
+        await store.news.createGroup(group.name, { description: group.description, mailAddress: group.mailAddress });
+      }
+    }
+  } catch (err) {
+    if (owned) await store.close();
+    throw err;
+  }
+
+  const mailLog = new MailLog(store);
+  const ports = Object.fromEntries(LISTENERS.map((l) => [l, options.ports?.[l] ?? 0])) as Record<ListenerName, PortSetting>;
+  const specs = buildListenerSpecs({
+    common: {
+      hostname,
+      tls: { engine, server: { certificates, keyLog: options.tls?.keyLog } },
+      allowInsecureAuth: options.allowInsecureAuth ?? false,
+      logger,
+    },
+    store,
+    ports,
+    relay: options.relay ?? 'queue',
+    capture: (mail: CapturedMail) => mailLog.capture(mail),
+    faults: options.faults,
+  }, logger);
+  let listeners: ListenerSet;
+  try {
+    listeners = await ListenerSet.open(specs, options.host ?? '127.0.0.1', logger);
+  } catch (err) {
+    if (owned) await store.close();
+    throw err;
+  }
+  let closed: Promise<void> | undefined;
+  return {
+    ports: listeners.ports,
+    certificatePem: certified.certificateChainPem,
+    store,
+    describe: () => listeners.describe(),
+    messages: (filter) => mailLog.delivered(filter),
+    captured: async (filter) => mailLog.captured(filter),
+    waitForMessage: (filter, opts) => mailLog.waitFor(filter, opts?.timeoutMs ?? 5000),
+    reset: () => mailLog.reset(),
+    close: () =>
+      (closed ??= (async () => {
+        await listeners.shutdown(options.shutdownDeadlineMs ?? 2000);
+        mailLog.close();
+        if (owned) await store.close();
+      })()),
+  };
+}

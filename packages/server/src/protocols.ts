@@ -1,0 +1,97 @@
+/**
+ * Which protocol handler stands behind each listener. Plaintext listeners offer STARTTLS/STLS;
+ * the `s` listeners run the handshake first (RFC 8314). A protocol joins the gateway by adding
+ * its factory to PROTOCOLS; listeners of a protocol not registered yet are skipped and logged.
+ */
+import type { CommonServerOptions, Logger, ProtocolHandler } from '@postern/core';
+import type { Store } from '@postern/store';
+import type { ListenerName, PortSetting } from './config.js';
+import type { ListenerSpec } from './listeners.js';
+
+/** Mail for a non-local domain kept in capture mode instead of being relayed. */
+export interface CapturedMail {
+  envelope: { from: string; to: string[] };
+  message: Buffer;
+}
+
+/** Fault injection for one SMTP listener (testing API). */
+export interface SmtpFaults {
+  /** Answer `command` with this reply instead of processing it. */
+  replies?: Array<{ command: string; code: number; enhanced?: string; text: string }>;
+  /** Answer STARTTLS with 454 4.7.0. */
+  refuseStartTls?: boolean;
+  /** Say 220 to STARTTLS, then fail the handshake. */
+  failHandshake?: boolean;
+  /** Delay every reply by this long. */
+  delayMs?: number;
+  /** Drop the connection once this many bytes were received. */
+  dropAfterBytes?: number;
+}
+
+export type Protocol = ListenerSpec['protocol'];
+
+export interface ProtocolSetup {
+  common: CommonServerOptions;
+  store: Store;
+  ports: Record<ListenerName, PortSetting>;
+  relay: 'queue' | 'capture';
+  capture?: (mail: CapturedMail) => Promise<void>;
+  faults?: Partial<Record<'smtp' | 'submission' | 'smtps', SmtpFaults>>;
+}
+
+type Factory = (setup: ProtocolSetup, listener: ListenerName) => ProtocolHandler;
+
+/** Protocols plugged in so far; each protocol issue adds its line. */
+const PROTOCOLS: Partial<Record<Protocol, Factory>> = {};
+
+const LISTENER_PROTOCOL: Record<ListenerName, Protocol> = {
+  smtp: 'smtp',
+  submission: 'smtp',
+  smtps: 'smtp',
+  imap: 'imap',
+  imaps: 'imap',
+  pop3: 'pop3',
+  pop3s: 'pop3',
+  nntp: 'nntp',
+  nntps: 'nntp',
+};
+
+const IMPLICIT: Record<ListenerName, boolean> = {
+  smtp: false,
+  submission: false,
+  smtps: true,
+  imap: false,
+  imaps: true,
+  pop3: false,
+  pop3s: true,
+  nntp: false,
+  nntps: true,
+};
+
+/** SMTP listeners differ by role and faults, so each gets its own handler. */
+const PER_LISTENER: ReadonlySet<Protocol> = new Set(['smtp']);
+
+export function availableProtocols(): Protocol[] {
+  return Object.keys(PROTOCOLS) as Protocol[];
+}
+
+export function buildListenerSpecs(setup: ProtocolSetup, logger?: Logger): ListenerSpec[] {
+  const shared = new Map<Protocol, ProtocolHandler>();
+  const specs: ListenerSpec[] = [];
+  for (const [name, port] of Object.entries(setup.ports) as Array<[ListenerName, PortSetting]>) {
+    if (port === 'off') continue;
+    const protocol = LISTENER_PROTOCOL[name];
+    const factory = PROTOCOLS[protocol];
+    if (!factory) {
+      logger?.info({ listener: name }, `listener ${name} skipped: the ${protocol} protocol is not built yet`);
+      continue;
+    }
+    let handler = PER_LISTENER.has(protocol) ? undefined : shared.get(protocol);
+    if (!handler) {
+      handler = factory(setup, name);
+      if (!PER_LISTENER.has(protocol)) shared.set(protocol, handler);
+    }
+    specs.push({ name, protocol, implicitTls: IMPLICIT[name], port, handler });
+  }
+  return specs;
+}
