@@ -7,13 +7,14 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runCase, summaryLine, table, type BenchCase, type CaseResult } from './harness.js';
 import { gatewayCases } from './cases/gateway.js';
+import { tlsCases } from './cases/tls.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyIdx = args.indexOf('--only');
 const only = onlyIdx >= 0 ? args[onlyIdx + 1] : undefined;
 
-const cases: BenchCase[] = [...gatewayCases()].filter((c) => !only || c.name.includes(only));
+const cases: BenchCase[] = [...tlsCases(), ...gatewayCases()].filter((c) => !only || c.name.includes(only));
 
 const results: CaseResult[] = [];
 for (const c of cases) {

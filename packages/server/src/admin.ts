@@ -107,4 +107,30 @@ export function registerAdminCommands(program: Command): void {
       });
       process.stdout.write(`subscribed ${address} to ${name}\n`);
     });
+
+  registerQueueCommands(program);
+}
+
+/** `postern queue list|flush|delete`: the relay's outbound queue. */
+function registerQueueCommands(program: Command): void {
+  const queue = program.command('queue').description('inspect and steer the outbound relay queue');
+  withStoreOptions(queue.command('list').description('list queued mail: id, state, attempts, next attempt, recipients, last error'))
+    .action(async (flags: StoreFlags) => {
+      const items = await usingStore(flags, (s) => s.queue.list());
+      for (const i of items) {
+        const fields = [i.id, i.state, `attempts=${i.attempts}`, `next=${i.nextAttemptAt.toISOString()}`, `from=<${i.envelope.from}>`, `to=${i.pending.join(',')}`];
+        if (i.lastError) fields.push(`error=${i.lastError.replace(/\s+/g, ' ')}`);
+        process.stdout.write(fields.join('\t') + '\n');
+      }
+    });
+  withStoreOptions(queue.command('flush').description('make every queued item due now')).action(async (flags: StoreFlags) => {
+    const n = await usingStore(flags, (s) => s.queue.flush());
+    process.stdout.write(`${n} item(s) due now\n`);
+  });
+  withStoreOptions(queue.command('delete <id>').description('drop a queued item without bouncing it'))
+    .action(async (id: string, flags: StoreFlags) => {
+      const ok = await usingStore(flags, (s) => s.queue.delete(id));
+      if (!ok) throw new ConfigError(`no queued item ${id}`);
+      process.stdout.write(`deleted ${id}\n`);
+    });
 }

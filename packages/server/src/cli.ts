@@ -47,6 +47,11 @@ export function buildProgram(): Command {
     .option('--tls-keylog <file>', 'append NSS key-log lines (SSLKEYLOGFILE format) here')
     .option('--store <spec>', 'fs | memory | redis://host:port/db (default fs in the data dir)')
     .addOption(new Option('--relay <mode>', 'outbound mail: queue (relay) or capture (keep, for test rigs)').choices(['queue', 'capture']))
+    .option('--relay-host <host:port>', 'deliver outbound mail through this smarthost')
+    .option('--relay-auth <user:password>', 'AUTH PLAIN credentials for the smarthost')
+    .addOption(new Option('--relay-tls <policy>', 'relay TLS (default: required via smarthost, opportunistic to MX)').choices(['required', 'opportunistic', 'off']))
+    .option('--relay-ca <file>', 'trust anchors for the relay, PEM (default: Node root store)')
+    .option('--relay-servername <name>', 'name to verify the smarthost certificate against')
     .option('--allow-insecure-auth', 'allow authentication before TLS (test rigs only)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']));
   for (const l of LISTENERS) serve.addOption(portOption(l));

@@ -37,6 +37,16 @@ export interface ServeSettings {
   tlsKeylog?: string;
   store: string;
   relay: 'queue' | 'capture';
+  /** Smarthost `host:port`; without it mail goes to the recipients' MX hosts. */
+  relayHost?: string;
+  /** `user:password` for the smarthost. */
+  relayAuth?: string;
+  /** Default: required for a smarthost, opportunistic for MX hosts. */
+  relayTls?: 'required' | 'opportunistic' | 'off';
+  /** Trust anchors (PEM file) for the relay's TLS; default Node's root store. */
+  relayCa?: string;
+  /** Name to verify the smarthost certificate against. */
+  relayServername?: string;
   allowInsecureAuth: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   shutdownDeadlineMs: number;
@@ -77,6 +87,11 @@ const fileSchema = {
     tlsKeylog: { type: 'string' },
     store: { type: 'string', pattern: '^(fs|memory|redis://.+)$' },
     relay: { enum: ['queue', 'capture'] },
+    relayHost: { type: 'string', pattern: '^(\\[[^\\]]+\\]|[^:]+)(:\\d{1,5})?$' },
+    relayAuth: { type: 'string', pattern: '^[^:]+:' },
+    relayTls: { enum: ['required', 'opportunistic', 'off'] },
+    relayCa: { type: 'string' },
+    relayServername: { type: 'string', minLength: 1 },
     allowInsecureAuth: { type: 'boolean' },
     logLevel: { enum: ['debug', 'info', 'warn', 'error', 'silent'] },
     shutdownDeadlineMs: { type: 'integer', minimum: 0 },
@@ -120,6 +135,8 @@ export function parsePort(flag: string, value: string): PortSetting {
   return Number(value);
 }
 
+const OPTIONAL_KEYS = new Set(['cert', 'key', 'tlsKeylog', 'relayHost', 'relayAuth', 'relayTls', 'relayCa', 'relayServername']);
+
 /** defaults < config file < flags (only flags the user actually gave). */
 export function mergeSettings(file: FileSettings, flags: Partial<Record<string, unknown>>): ServeSettings {
   const s = defaultSettings();
@@ -131,7 +148,7 @@ export function mergeSettings(file: FileSettings, flags: Partial<Record<string, 
         s.ports[port[1] as ListenerName] = v as PortSetting;
       } else if (k === 'domain' || k === 'domains') {
         s.domains = [...(v as string[])];
-      } else if (k in s || k === 'cert' || k === 'key' || k === 'tlsKeylog') {
+      } else if (k in s || OPTIONAL_KEYS.has(k)) {
         (s as unknown as Record<string, unknown>)[k] = v;
       }
     }

@@ -11,6 +11,8 @@ import { ListenerSet } from './listeners.js';
 import { buildListenerSpecs, type CapturedMail, type SmtpFaults } from './protocols.js';
 import { MailLog, type MailFilter, type ParsedMail } from './mail-log.js';
 import { createEngine } from './tls-setup.js';
+import { createRelayWorker, type RelaySettings } from './relay-setup.js';
+import type { RelayWorker } from '@postern/smtp';
 
 export interface GatewayOptions {
   /** 'memory' (default), 'fs' (in `dataDir`), 'redis://…', or a Store you opened. */
@@ -24,8 +26,11 @@ export interface GatewayOptions {
   /** Per listener: a port, 0 for a free one (the default), or 'off'. */
   ports?: Partial<Record<ListenerName, PortSetting>>;
   tls?: { engine?: 'ts' | 'native' | TlsEngine; cert?: string; key?: string; keyLog?: (line: string) => void };
-  /** 'capture': mail for non-local domains is kept (see `captured()`) instead of relayed. */
-  relay?: 'queue' | 'capture';
+  /**
+   * 'capture': mail for non-local domains is kept (see `captured()`) instead of relayed.
+   * 'queue' (default) or relay settings: queued and delivered by the relay worker.
+   */
+  relay?: 'queue' | 'capture' | RelaySettings;
   allowInsecureAuth?: boolean;
   /** Fault injection per SMTP listener, for testing clients' error paths. */
   faults?: Partial<Record<'smtp' | 'submission' | 'smtps', SmtpFaults>>;
@@ -37,6 +42,8 @@ export interface Gateway {
   readonly ports: Partial<Record<ListenerName, number>>;
   readonly certificatePem: string;
   readonly store: Store;
+  /** The outbound relay worker (absent in capture mode); `runOnce()` delivers what is due now. */
+  readonly relay: RelayWorker | undefined;
   /** `listening <proto> <host>:<port> (…)` lines. */
   describe(): string[];
   /** Messages delivered to local users' INBOXes, parsed. */
@@ -101,7 +108,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     },
     store,
     ports,
-    relay: options.relay ?? 'queue',
+    relay: options.relay === 'capture' ? 'capture' : 'queue',
     capture: (mail: CapturedMail) => mailLog.capture(mail),
     faults: options.faults,
   }, logger);
@@ -112,8 +119,21 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     if (owned) await store.close();
     throw err;
   }
+  let relay: RelayWorker | undefined;
+  if (options.relay !== 'capture') {
+    const settings = typeof options.relay === 'object' ? options.relay : {};
+    try {
+      relay = createRelayWorker(store, hostname, engine, settings, logger);
+    } catch (err) {
+      await listeners.shutdown(0);
+      if (owned) await store.close();
+      throw err;
+    }
+    relay.start();
+  }
   let closed: Promise<void> | undefined;
   return {
+    relay,
     ports: listeners.ports,
     certificatePem: certified.certificateChainPem,
     store,
@@ -125,6 +145,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     close: () =>
       (closed ??= (async () => {
         await listeners.shutdown(options.shutdownDeadlineMs ?? 2000);
+        await relay?.stop();
         mailLog.close();
         if (owned) await store.close();
       })()),

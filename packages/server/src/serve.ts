@@ -2,12 +2,20 @@
  * `postern serve`: settings → certificate → store → listeners; SIGTERM/SIGINT stop accepting,
  * let in-flight commands finish within the deadline, and exit 0.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { ConfigError } from '@postern/core';
 import { loadConfigFile, mergeSettings, type FileSettings } from './config.js';
 import { startGateway } from './gateway.js';
 import { createLogger } from './logger.js';
 import { createEngine, loadCertificateFiles, loadOrCreateSelfSigned } from './tls-setup.js';
+
+function readPem(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--relay-ca ${path}: cannot read (${(err as NodeJS.ErrnoException).code})`);
+  }
+}
 
 export async function runServe(flags: Record<string, unknown>): Promise<void> {
   const file: FileSettings = typeof flags.config === 'string' ? loadConfigFile(flags.config) : {};
@@ -39,7 +47,16 @@ export async function runServe(flags: Record<string, unknown>): Promise<void> {
       key: certified.privateKeyPem,
       keyLog: keylogPath ? (line) => appendFileSync(keylogPath, line + '\n', { mode: 0o600 }) : undefined,
     },
-    relay: settings.relay,
+    relay:
+      settings.relay === 'capture'
+        ? 'capture'
+        : {
+            smarthost: settings.relayHost,
+            auth: settings.relayAuth,
+            tls: settings.relayTls,
+            ca: settings.relayCa ? readPem(settings.relayCa) : undefined,
+            serverName: settings.relayServername,
+          },
     allowInsecureAuth: settings.allowInsecureAuth,
     logger,
     shutdownDeadlineMs: settings.shutdownDeadlineMs,

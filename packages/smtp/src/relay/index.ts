@@ -1,0 +1,11 @@
+export { RelayWorker } from './relay-worker.js';
+export type { RelayWorkerOptions, RelayRunSummary } from './relay-worker.js';
+export { SmtpClient, RelayError } from './smtp-client.js';
+export type { SmtpClientOptions, RelayTlsPolicy, TransactionResult } from './smtp-client.js';
+export { parseSmarthost, resolveTargets } from './destinations.js';
+export type { Smarthost, RelayTarget, MxResolver } from './destinations.js';
+export { DEFAULT_RETRY_SCHEDULE, nextAttempt } from './retry-schedule.js';
+export type { RetrySchedule } from './retry-schedule.js';
+export { buildDsn } from './dsn.js';
+export type { DsnInput, FailedRecipient } from './dsn.js';
+export type { SmtpReply } from './reply.js';
