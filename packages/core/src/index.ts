@@ -7,6 +7,15 @@ export type { LineChannelOptions, UpgradeOptions, UpgradeResult } from './channe
 export { DotDecoder, DotEncoder, dotEncode } from './channel/dot-codec.js';
 export { generateSelfSigned } from './certs/self-signed.js';
 export type { SelfSignedOptions } from './certs/self-signed.js';
+export { generateTestCa, issueCertificate, issueIntermediateCa } from './certs/self-signed.js';
+export type { KeyType as CertificateKeyType, TestCa, TestCaOptions } from './certs/self-signed.js';
+export type { IssueOptions } from './certs/self-signed.js';
+export { parsePemChain, pemBlocks, derToPem } from './certs/pem.js';
+export type { PemBlock } from './certs/pem.js';
+export { SIGNATURE_SCHEME_CODES, schemeFromCode, loadSigningKey, verifySignature } from './certs/signing.js';
+export type { SignatureScheme, SigningKey } from './certs/signing.js';
+export { verifyServerChain, matchesHostname } from './certs/verify.js';
+export type { ChainVerdict, VerifyServerChainOptions } from './certs/verify.js';
 export { CertificateStore, certificateNames, checkCertifiedKey } from './certs/certificate-store.js';
 export { hasProgram, requireProgram } from './testing.js';
 export type { CommonServerOptions, ConnectionOptions, ProtocolHandler, TlsSettings } from './protocol.js';

@@ -83,10 +83,14 @@ export class DotDecoder {
 /**
  * Encodes a message for a dot-terminated block: doubles a leading dot on every line and
  * appends the terminator, adding a CRLF first if the payload does not end with one.
+ *
+ * A dot is doubled after any LF, bare or not: a lenient reader that splits lines at a bare LF
+ * must not see an early end, and a strict one (like DotDecoder) keeps the extra dot as data.
  */
 export class DotEncoder {
   private atLineStart = true;
-  private lastByte = LF;
+  /** The last two octets written, for the terminator: it must follow a real CRLF. */
+  private tail = 0;
   private empty = true;
 
   encode(chunk: Buffer): Buffer {
@@ -106,13 +110,18 @@ export class DotEncoder {
       pos = nl + 1;
       this.atLineStart = true;
     }
-    this.lastByte = chunk[chunk.length - 1];
+    this.tail = ((this.tail << 8) | chunk[chunk.length - 1]) & 0xffff;
+    if (chunk.length > 1) this.tail = (chunk[chunk.length - 2] << 8) | chunk[chunk.length - 1];
     return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
 
-  /** The terminator, preceded by CRLF when the payload did not end a line. */
+  /**
+   * The terminator, preceded by CRLF when the payload did not end with CRLF (a payload ending
+   * in a bare LF would otherwise never be seen to end: RFC 5321 §4.1.1.4 needs CRLF "." CRLF).
+   */
   end(): Buffer {
-    return Buffer.from(this.empty || this.lastByte === LF ? '.\r\n' : '\r\n.\r\n');
+    const endsWithCrlf = this.tail === ((CR << 8) | LF);
+    return Buffer.from(this.empty || endsWithCrlf ? '.\r\n' : '\r\n.\r\n');
   }
 }
 

@@ -14,7 +14,13 @@ import {
 } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
-import type { TlsClientOptions, TlsEngine, TlsServerOptions, TlsSessionInfo, TlsStream } from '../tls/engine.js';
+import type {
+  TlsClientOptions,
+  TlsEngine,
+  TlsServerOptions,
+  TlsSessionInfo,
+  TlsStream,
+} from '../tls/engine.js';
 import { DotDecoder } from './dot-codec.js';
 
 export interface LineChannelOptions {
@@ -27,7 +33,8 @@ export interface LineChannelOptions {
   logger?: Logger;
 }
 
-export type UpgradeOptions = ({ role: 'server' } & TlsServerOptions) | ({ role: 'client' } & TlsClientOptions);
+export type UpgradeOptions =
+  ({ role: 'server' } & TlsServerOptions) | ({ role: 'client' } & TlsClientOptions);
 
 export interface UpgradeResult {
   readonly session: TlsSessionInfo;
@@ -173,12 +180,22 @@ export class LineChannel {
     this.state = 'upgrading';
     this.clearIdleTimer();
     this.detach(socket);
+    // From here the socket has no channel listeners: an error (a reset while the reply is
+    // written or the handshake runs) must not become an unhandled 'error' event. The handshake
+    // or the TLS stream reports it; the raw socket only logs it.
+    socket.on('error', (err: Error) =>
+      this.logger.debug({ err: err.message }, 'socket error under TLS upgrade'),
+    );
     socket.pause();
     let discarded = this.buffer.length;
     this.buffer = Buffer.alloc(0);
     this.discardingLine = false;
-    for (let chunk = socket.read(); chunk !== null; chunk = socket.read()) discarded += (chunk as Buffer).length;
-    if (discarded > 0) this.logger.warn({ discardedBytes: discarded }, 'plaintext received before TLS dropped');
+    for (let chunk = socket.read(); chunk !== null; chunk = socket.read()) {
+      discarded += (chunk as Buffer).length;
+    }
+    if (discarded > 0) {
+      this.logger.warn({ discardedBytes: discarded }, 'plaintext received before TLS dropped');
+    }
     try {
       if (reply !== undefined) {
         await new Promise<void>((resolve, reject) =>
@@ -207,7 +224,7 @@ export class LineChannel {
   /** Flush what was written, send FIN (and close_notify under TLS), release the socket. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
-    this.shutdown(new ChannelClosedError('channel closed locally'));
+    this.shutdown(new ChannelClosedError('channel closed locally'), false);
     const stream = this.stream;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -229,7 +246,7 @@ export class LineChannel {
 
   /** Drop the connection at once. */
   destroy(): void {
-    this.shutdown(new ChannelClosedError('channel destroyed'));
+    this.shutdown(new ChannelClosedError('channel destroyed'), false);
     this.stream.destroy();
   }
 
@@ -253,8 +270,9 @@ export class LineChannel {
     this.pump();
   };
   private readonly onError = (err: Error) =>
-    this.shutdown(new ChannelClosedError(`connection error: ${err.message}`));
-  private readonly onClose = () => this.shutdown(new ChannelClosedError('connection closed'));
+    this.shutdown(new ChannelClosedError(`connection error: ${err.message}`), false);
+  /** Commands the peer sent before closing stay readable (a pipelined QUIT, RFC 2920). */
+  private readonly onClose = () => this.shutdown(new ChannelClosedError('connection closed'), true);
 
   private attach(stream: Duplex): void {
     stream.on('data', this.onData);
@@ -271,19 +289,25 @@ export class LineChannel {
   }
 
   private payloadStream(): Readable {
-    return new Readable({
+    const out: Readable = new Readable({
       highWaterMark: 256 * 1024,
-      read: () => {
-        if (this.outputPaused) {
-          this.outputPaused = false;
-          this.pump();
-        }
-      },
+      read: () => this.resumeOutput(out),
     });
+    // A consumer that stops early destroys the stream: drain the payload on its behalf.
+    out.once('close', () => this.resumeOutput(out));
+    return out;
+  }
+
+  private resumeOutput(out: Readable): void {
+    const p = this.pending;
+    if (this.outputPaused && p && p.kind !== 'line' && p.out === out) {
+      this.outputPaused = false;
+      this.pump();
+    }
   }
 
   private startRead(request: Pending, fail: (err: Error) => void): void {
-    if (this.state === 'closed') {
+    if (this.state === 'closed' && this.buffer.length === 0) {
       const err = this.closeError ?? new ChannelClosedError();
       queueMicrotask(() => fail(err));
       return;
@@ -308,21 +332,24 @@ export class LineChannel {
         const piece = this.buffer.subarray(0, n);
         this.buffer = this.buffer.subarray(n);
         p.remaining -= n;
-        if (!p.out.push(piece)) this.outputPaused = true;
+        this.deliver(p.out, piece);
         if (p.remaining === 0) this.finishPayload();
       } else {
         const res = p.decoder.push(this.buffer);
         this.buffer = this.buffer.subarray(res.consumed);
         for (const piece of res.data) {
           p.written += piece.length;
-          if (p.written <= p.max && !p.out.push(piece)) this.outputPaused = true;
+          if (p.written <= p.max) this.deliver(p.out, piece);
         }
         if (res.done) this.finishPayload();
         else if (res.consumed === 0) break;
       }
     }
-    if (this.ended && this.pending && !this.outputPaused) {
-      this.shutdown(new ChannelClosedError('connection closed by peer'));
+    if (this.pending && !this.outputPaused) {
+      // Input is over (FIN, or the peer closed with commands still buffered): what the
+      // buffer could serve was served; a read it cannot satisfy fails.
+      if (this.state === 'closed') this.failPending(this.closeError ?? new ChannelClosedError());
+      else if (this.ended) this.shutdown(new ChannelClosedError('connection closed by peer'));
     }
     this.applyBackpressure();
   }
@@ -354,10 +381,22 @@ export class LineChannel {
     return true;
   }
 
+  /**
+   * Hand a payload piece to its reader. A reader that gave up (destroyed its stream) gets
+   * nothing more, and the rest of the payload is still consumed so the next command reads.
+   */
+  private deliver(out: Readable, piece: Buffer): void {
+    if (out.destroyed) return;
+    if (!out.push(piece)) this.outputPaused = true;
+  }
+
   private finishPayload(): void {
     const p = this.pending;
     if (!p || p.kind === 'line') return;
     this.pending = undefined;
+    // The payload's last push may have filled its stream; nothing more goes there, so the
+    // next read must not wait for that stream's consumer.
+    this.outputPaused = false;
     this.clearIdleTimer();
     if (p.kind === 'dot' && p.written > p.max) p.out.destroy(new BlockTooLargeError(p.max));
     else p.out.push(null);
@@ -386,17 +425,23 @@ export class LineChannel {
   private failPending(err: Error): void {
     const p = this.pending;
     this.pending = undefined;
+    this.outputPaused = false;
     this.clearIdleTimer();
     if (!p) return;
     if (p.kind === 'line') p.reject(err);
     else p.out.destroy(err);
   }
 
-  private shutdown(err: Error): void {
+  private shutdown(err: Error, keepInput = true): void {
+    if (!keepInput) this.buffer = Buffer.alloc(0);
     if (this.state === 'closed' || this.state === 'upgrading') return;
     this.state = 'closed';
     this.closeError = err;
-    this.failPending(err);
+    if (keepInput) {
+      this.pump(); // serves what the buffer can, then fails the pending read
+    } else {
+      this.failPending(err);
+    }
     this.notifyClosed();
   }
 
