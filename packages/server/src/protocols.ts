@@ -5,28 +5,13 @@
  */
 import type { CommonServerOptions, Logger, ProtocolHandler } from '@postern/core';
 import type { Store } from '@postern/store';
+import { Pop3Server } from '@postern/pop3';
+import { SmtpServer, type CapturedMail, type SmtpFaults } from '@postern/smtp';
+import { NntpServer } from '@postern/nntp';
 import type { ListenerName, PortSetting } from './config.js';
 import type { ListenerSpec } from './listeners.js';
 
-/** Mail for a non-local domain kept in capture mode instead of being relayed. */
-export interface CapturedMail {
-  envelope: { from: string; to: string[] };
-  message: Buffer;
-}
-
-/** Fault injection for one SMTP listener (testing API). */
-export interface SmtpFaults {
-  /** Answer `command` with this reply instead of processing it. */
-  replies?: Array<{ command: string; code: number; enhanced?: string; text: string }>;
-  /** Answer STARTTLS with 454 4.7.0. */
-  refuseStartTls?: boolean;
-  /** Say 220 to STARTTLS, then fail the handshake. */
-  failHandshake?: boolean;
-  /** Delay every reply by this long. */
-  delayMs?: number;
-  /** Drop the connection once this many bytes were received. */
-  dropAfterBytes?: number;
-}
+export type { CapturedMail, SmtpFaults };
 
 export type Protocol = ListenerSpec['protocol'];
 
@@ -42,7 +27,19 @@ export interface ProtocolSetup {
 type Factory = (setup: ProtocolSetup, listener: ListenerName) => ProtocolHandler;
 
 /** Protocols plugged in so far; each protocol issue adds its line. */
-const PROTOCOLS: Partial<Record<Protocol, Factory>> = {};
+const PROTOCOLS: Partial<Record<Protocol, Factory>> = {
+  smtp: (setup, listener) =>
+    new SmtpServer({
+      ...setup.common,
+      store: setup.store,
+      role: listener === 'smtp' ? 'mx' : 'submission',
+      relay: setup.relay,
+      capture: setup.capture,
+      faults: setup.faults?.[listener as 'smtp' | 'submission' | 'smtps'],
+    }),
+  pop3: (setup) => new Pop3Server({ ...setup.common, store: setup.store }),
+  nntp: (setup) => new NntpServer({ ...setup.common, store: setup.store }),
+};
 
 const LISTENER_PROTOCOL: Record<ListenerName, Protocol> = {
   smtp: 'smtp',

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { NativeTlsEngine, generateSelfSigned, type CertifiedKey } from '@postern/core';
-import { createMemoryStore, type Store } from '@postern/store';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openFsStore, type Store } from '@postern/store';
 import { RelayWorker, type RelayWorkerOptions } from '../src/relay/index.js';
 import { startScriptedUpstream, startSmtpServerUpstream, type Upstream } from './relay-helpers.js';
 
@@ -20,14 +23,17 @@ describe('relay worker: delivery through an upstream (smtp-server, node:tls)', f
     localhostCert = await generateSelfSigned({ hostname: 'localhost' });
     wrongNameCert = await generateSelfSigned({ hostname: 'wrong.example' });
   });
+  let dir: string;
   beforeEach(async () => {
-    store = createMemoryStore({ domains: ['local.test'] });
+    dir = await mkdtemp(join(tmpdir(), 'postern-relay-test-'));
+    store = await openFsStore(dir, { domains: ['local.test'] });
     await store.accounts.addUser(SENDER, 'pw');
   });
   afterEach(async () => {
     for (const w of workers.splice(0)) await w.stop();
     for (const u of upstreams.splice(0)) await u.close();
     await store.close();
+    await rm(dir, { recursive: true, force: true });
   });
 
   function worker(port: number, extra: Partial<RelayWorkerOptions> = {}): RelayWorker {

@@ -51,7 +51,12 @@ function asTlsStream(socket: tls.TLSSocket, session: TlsSessionInfo): TlsStream 
   return socket as unknown as TlsStream;
 }
 
-function handshake(socket: tls.TLSSocket, timeoutMs: number): Promise<void> {
+/**
+ * Waits for the handshake. A client waits for 'secureConnect', which node:tls emits only after
+ * the peer's certificate was verified; its 'secure' event comes before that check.
+ */
+function handshake(socket: tls.TLSSocket, timeoutMs: number, role: 'server' | 'client'): Promise<void> {
+  const done = role === 'server' ? 'secure' : 'secureConnect';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
@@ -64,6 +69,8 @@ function handshake(socket: tls.TLSSocket, timeoutMs: number): Promise<void> {
     };
     const onError = (err: Error) => {
       cleanup();
+      // node:tls may report the same failure again while tearing down; it is already handled.
+      socket.on('error', () => undefined);
       socket.destroy();
       reject(new TlsAlertError('handshake_failure', err.message));
     };
@@ -73,13 +80,11 @@ function handshake(socket: tls.TLSSocket, timeoutMs: number): Promise<void> {
     };
     const cleanup = () => {
       clearTimeout(timer);
-      socket.off('secure', onSecure);
-      socket.off('secureConnect', onSecure);
+      socket.off(done, onSecure);
       socket.off('error', onError);
       socket.off('close', onClose);
     };
-    socket.once('secure', onSecure);
-    socket.once('secureConnect', onSecure);
+    socket.once(done, onSecure);
     socket.once('error', onError);
     socket.once('close', onClose);
   });
@@ -120,7 +125,7 @@ export class NativeTlsEngine implements TlsEngine {
       },
     } as tls.TLSSocketOptions);
     if (options.keyLog) tlsSocket.on('keylog', (line: Buffer) => options.keyLog!(line.toString('latin1').trimEnd()));
-    await handshake(tlsSocket, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+    await handshake(tlsSocket, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 'server');
     return asTlsStream(tlsSocket, sessionOf(tlsSocket, serverName));
   }
 
@@ -137,7 +142,7 @@ export class NativeTlsEngine implements TlsEngine {
       maxVersion: options.maxVersion ?? 'TLSv1.3',
     });
     if (options.keyLog) tlsSocket.on('keylog', (line: Buffer) => options.keyLog!(line.toString('latin1').trimEnd()));
-    await handshake(tlsSocket, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+    await handshake(tlsSocket, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 'client');
     return asTlsStream(tlsSocket, sessionOf(tlsSocket, options.serverName));
   }
 }

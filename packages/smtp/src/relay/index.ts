@@ -8,4 +8,4 @@ export { DEFAULT_RETRY_SCHEDULE, nextAttempt } from './retry-schedule.js';
 export type { RetrySchedule } from './retry-schedule.js';
 export { buildDsn } from './dsn.js';
 export type { DsnInput, FailedRecipient } from './dsn.js';
-export type { SmtpReply } from './reply.js';
+export type { SmtpReply as UpstreamReply } from './reply.js';

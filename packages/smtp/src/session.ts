@@ -1,0 +1,269 @@
+/**
+ * One SMTP connection: greeting, the command loop over a LineChannel, replies (held back while
+ * pipelined input is waiting, RFC 2920 §3.1), STARTTLS (RFC 3207) and the session-level
+ * commands. Transaction commands live in transaction.ts.
+ */
+import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ChannelClosedError, IdleTimeoutError, LineChannel, LineTooLongError, type Logger } from '@postern/core';
+import { AUTH_MECHANISMS, authenticate } from './auth.js';
+import type { ResolvedSmtpOptions } from './options.js';
+import { R, SmtpError, SmtpReply, reply } from './replies.js';
+import { INITIAL_STATE, transition, type SmtpEvent, type SmtpState } from './state.js';
+import { bdat, data, mail, rcpt } from './transaction.js';
+
+type Outcome = 'continue' | 'quit';
+
+export class SmtpSession {
+  readonly channel: LineChannel;
+  readonly log: Logger;
+  state: SmtpState = INITIAL_STATE;
+  /** The authenticated account (RFC 4954); cleared by STARTTLS. */
+  user: string | undefined;
+  private errors = 0;
+  private pending: string[] = [];
+  private stopRequested = false;
+  private waitingForCommand = false;
+  readonly remoteAddress: string;
+
+  constructor(
+    socket: Socket,
+    private readonly implicitTls: boolean,
+    readonly options: ResolvedSmtpOptions,
+    readonly id: string,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.log = options.logger.child({ conn: id, remote: `${this.remoteAddress}:${socket.remotePort ?? '?'}` });
+    this.channel = new LineChannel(socket, {
+      maxLineLength: options.maxLineLength,
+      idleTimeoutMs: options.idleTimeoutMs,
+      logger: this.log,
+    });
+  }
+
+  apply(event: SmtpEvent): void {
+    this.state = transition(this.state, event);
+  }
+
+  /** Queue a reply; it goes out at once unless more pipelined commands are waiting. */
+  async send(r: SmtpReply, options: { flush?: boolean } = {}): Promise<void> {
+    this.pending.push(r.format());
+    if (options.flush || this.channel.bufferedBytes === 0) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const out = this.pending.join('');
+    this.pending = [];
+    const delay = this.options.faults.delayMs;
+    if (delay) await sleep(delay);
+    await this.channel.write(out);
+  }
+
+  readLine(): Promise<string> {
+    return this.channel.readLine();
+  }
+
+  /** Graceful stop: an idle session is told 421 now; a busy one after its command. */
+  requestStop(): void {
+    this.stopRequested = true;
+    if (this.waitingForCommand) {
+      void this.send(R.shuttingDown(), { flush: true })
+        .catch(() => undefined)
+        .finally(() => void this.channel.close());
+    }
+  }
+
+  destroy(): void {
+    this.channel.destroy();
+  }
+
+  async run(): Promise<void> {
+    try {
+      if (this.implicitTls) {
+        const { session } = await this.channel.upgrade(this.options.tls.engine, { role: 'server', ...this.options.tls.server });
+        this.log.info({ tls: session.version, cipher: session.cipherSuite, sni: session.serverName }, 'implicit TLS established');
+      }
+      await this.send(reply(220, undefined, `${this.options.hostname} ESMTP Postern`));
+      for (;;) {
+        if (this.stopRequested) {
+          await this.send(R.shuttingDown(), { flush: true });
+          break;
+        }
+        let line: string;
+        try {
+          this.waitingForCommand = true;
+          line = await this.channel.readLine();
+        } catch (err) {
+          if (err instanceof LineTooLongError) {
+            if ((await this.countError(R.lineTooLong())) === 'quit') break;
+            continue;
+          }
+          if (err instanceof IdleTimeoutError) await this.send(R.idle(), { flush: true }).catch(() => undefined);
+          throw err;
+        } finally {
+          this.waitingForCommand = false;
+        }
+        if ((await this.execute(line)) === 'quit') break;
+      }
+    } catch (err) {
+      if (!(err instanceof ChannelClosedError) && !this.stopRequested) {
+        this.log.info({ err: (err as Error).message }, 'session ended abnormally');
+      }
+    } finally {
+      await this.flush().catch(() => undefined);
+      if (this.state.kind === 'bdat') await this.state.spool.dispose();
+      await this.channel.close().catch(() => this.channel.destroy());
+    }
+  }
+
+  private async countError(r: SmtpReply): Promise<Outcome> {
+    this.errors++;
+    if (this.errors > this.options.maxErrors) {
+      await this.send(R.tooManyErrors(), { flush: true });
+      return 'quit';
+    }
+    await this.send(r);
+    return 'continue';
+  }
+
+  private async execute(line: string): Promise<Outcome> {
+    const sp = line.indexOf(' ');
+    const verb = (sp === -1 ? line : line.slice(0, sp)).toUpperCase();
+    const args = sp === -1 ? '' : line.slice(sp + 1);
+    const injected = this.options.faults.replies?.find((f) => f.command.toUpperCase() === verb);
+    if (injected) {
+      await this.send(reply(injected.code, injected.enhanced, injected.text));
+      return 'continue';
+    }
+    try {
+      return await this.dispatch(verb, args);
+    } catch (err) {
+      if (err instanceof SmtpError) {
+        // Never echo AUTH payloads into logs: the verb and the reply are enough.
+        this.log.info({ command: verb, reply: err.reply.code, enhanced: err.reply.enhanced }, 'command refused');
+        if (err.close) {
+          await this.send(err.reply, { flush: true });
+          return 'quit';
+        }
+        return err.reply.code >= 500 ? this.countError(err.reply) : (await this.send(err.reply), 'continue');
+      }
+      if (err instanceof ChannelClosedError || err instanceof IdleTimeoutError) throw err;
+      this.log.error({ command: verb, err: (err as Error).message }, 'command failed');
+      await this.send(R.tempFailure().reply);
+      return 'continue';
+    }
+  }
+
+  private async dispatch(verb: string, args: string): Promise<Outcome> {
+    switch (verb) {
+      case 'EHLO':
+      case 'HELO':
+        return this.helo(verb === 'EHLO', args.trim());
+      case 'STARTTLS':
+        return this.startTls(args);
+      case 'AUTH':
+        return this.auth(args);
+      case 'MAIL':
+        await mail(this, args);
+        return 'continue';
+      case 'RCPT':
+        await rcpt(this, args);
+        return 'continue';
+      case 'DATA':
+        await data(this, args);
+        return 'continue';
+      case 'BDAT':
+        return bdat(this, args);
+      case 'RSET':
+        if (args.trim()) throw R.syntax('Syntax: RSET');
+        await this.resetTransaction();
+        this.apply({ type: 'rset' });
+        await this.send(reply(250, '2.0.0', 'Flushed'));
+        return 'continue';
+      case 'NOOP':
+        await this.send(R.ok());
+        return 'continue';
+      case 'QUIT':
+        await this.send(reply(221, '2.0.0', `${this.options.hostname} closing connection`), { flush: true });
+        return 'quit';
+      case 'VRFY':
+        // RFC 5321 §3.5.3: 252 rather than disclosing who exists.
+        await this.send(reply(252, '2.5.0', 'Cannot VRFY user, but will accept message and attempt delivery'));
+        return 'continue';
+      case 'EXPN':
+        throw new SmtpError(502, '5.5.1', 'EXPN not available');
+      case 'HELP':
+        await this.send(reply(214, '2.0.0', 'Commands: EHLO HELO STARTTLS AUTH MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY'));
+        return 'continue';
+      default:
+        throw R.unrecognized();
+    }
+  }
+
+  async resetTransaction(): Promise<void> {
+    if (this.state.kind === 'bdat') await this.state.spool.dispose();
+  }
+
+  private async helo(extended: boolean, name: string): Promise<Outcome> {
+    if (!name || /\s/.test(name)) throw R.syntax(`Syntax: ${extended ? 'EHLO' : 'HELO'} hostname`);
+    await this.resetTransaction();
+    this.apply({ type: 'helo', helo: { name, extended } });
+    const greeting = `${this.options.hostname} Hello ${name} [${this.remoteAddress}]`;
+    if (!extended) {
+      await this.send(reply(250, undefined, greeting));
+      return 'continue';
+    }
+    const lines = [greeting, 'PIPELINING', `SIZE ${this.options.maxMessageSize}`, '8BITMIME', 'ENHANCEDSTATUSCODES', 'SMTPUTF8', 'CHUNKING', 'DSN'];
+    if (!this.channel.isSecure) lines.push('STARTTLS');
+    // RFC 4954 §4 and DESIGN.md: no AUTH on the wire before TLS, unless a test rig asked.
+    if (this.channel.isSecure || this.options.allowInsecureAuth) lines.push(`AUTH ${AUTH_MECHANISMS.join(' ')}`);
+    // RFC 2034 §3: no enhanced code on the EHLO response.
+    await this.send(reply(250, undefined, lines));
+    return 'continue';
+  }
+
+  private async startTls(args: string): Promise<Outcome> {
+    if (args.trim()) throw R.syntax('Syntax: STARTTLS');
+    if (this.channel.isSecure) throw new SmtpError(503, '5.5.1', 'TLS already active');
+    if (this.options.faults.refuseStartTls) {
+      await this.send(reply(454, '4.7.0', 'TLS not available now'));
+      return 'continue';
+    }
+    await this.flush();
+    const go = reply(220, '2.0.0', 'Ready to start TLS').format();
+    if (this.options.faults.failHandshake) {
+      await this.channel.write(go + 'this is not a TLS handshake\r\n');
+      this.channel.destroy();
+      return 'quit';
+    }
+    try {
+      // RFC 3207 §4.2: whatever the client pipelined after STARTTLS is dropped by upgrade().
+      const { session, discardedBytes } = await this.channel.upgrade(this.options.tls.engine, { role: 'server', ...this.options.tls.server }, go);
+      this.log.info(
+        { tls: session.version, cipher: session.cipherSuite, group: session.group, sni: session.serverName, discardedBytes },
+        'STARTTLS established',
+      );
+    } catch (err) {
+      this.log.info({ err: (err as Error).message }, 'TLS handshake failed');
+      return 'quit';
+    }
+    await this.resetTransaction();
+    this.apply({ type: 'tls' });
+    this.user = undefined;
+    return 'continue';
+  }
+
+  private async auth(args: string): Promise<Outcome> {
+    if (this.state.kind === 'connected') throw new SmtpError(503, '5.5.1', 'Send EHLO first');
+    if (this.state.kind !== 'ready') throw new SmtpError(503, '5.5.1', 'AUTH not allowed during a mail transaction');
+    if (this.user !== undefined) throw new SmtpError(503, '5.5.1', 'Already authenticated');
+    if (!this.channel.isSecure && !this.options.allowInsecureAuth) {
+      throw new SmtpError(538, '5.7.11', 'Encryption required for requested authentication mechanism');
+    }
+    this.user = await authenticate(this.options, { send: (r) => this.send(r, { flush: true }), readLine: () => this.readLine(), remoteAddress: this.remoteAddress }, args);
+    this.log.info({ user: this.user }, 'authenticated');
+    await this.send(reply(235, '2.7.0', 'Authentication successful'));
+    return 'continue';
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Trace and submission headers: Received (RFC 5321 §4.4, with the TLS facts), Return-Path on
+ * local delivery, and the Message-ID and Date a submission server adds when missing
+ * (RFC 6409 §8.2, §8.3).
+ */
+import { randomBytes } from 'node:crypto';
+import type { TlsSessionInfo } from '@postern/core';
+
+export interface TraceFacts {
+  hostname: string;
+  heloName: string;
+  remoteAddress: string;
+  tls: TlsSessionInfo | undefined;
+  authenticated: boolean;
+  id: string;
+  /** Named in a `for` clause when the message has exactly one recipient. */
+  recipients: string[];
+  smtputf8: boolean;
+  date?: Date;
+}
+
+/** RFC 5322 §3.3 date-time, e.g. `Mon, 23 Nov 2026 08:15:00 +0000`. */
+export function rfc5322Date(d: Date): string {
+  return d.toUTCString().replace(/GMT$/, '+0000');
+}
+
+/** RFC 3848 protocol names: ESMTP, ESMTPS (TLS), ESMTPA (auth), ESMTPSA; UTF8 variants (RFC 6531 §4.3). */
+function withProtocol(f: TraceFacts): string {
+  const base = f.smtputf8 ? 'UTF8SMTP' : 'ESMTP';
+  return `${base}${f.tls ? 'S' : ''}${f.authenticated ? 'A' : ''}`;
+}
+
+export function receivedHeader(f: TraceFacts): string {
+  const tls = f.tls ? `\r\n\t(using ${f.tls.version} with cipher ${f.tls.cipherSuite}${f.tls.group ? ` group ${f.tls.group}` : ''})` : '';
+  const forClause = f.recipients.length === 1 ? `\r\n\tfor <${f.recipients[0]}>` : '';
+  return (
+    `Received: from ${f.heloName} ([${f.remoteAddress}])\r\n\tby ${f.hostname} (Postern) with ${withProtocol(f)} id ${f.id}` +
+    `${tls}${forClause};\r\n\t${rfc5322Date(f.date ?? new Date())}\r\n`
+  );
+}
+
+export function returnPathHeader(from: string): string {
+  return `Return-Path: <${from}>\r\n`;
+}
+
+/** Names of the header fields present in the header section at the start of `head`. */
+export function headerNames(head: Buffer): Set<string> {
+  const text = head.toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  const section = end === -1 ? text : text.slice(0, end);
+  const names = new Set<string>();
+  for (const line of section.split(/\r?\n/)) {
+    const m = /^([!-9;-~]+)[ \t]*:/.exec(line);
+    if (m) names.add(m[1]!.toLowerCase());
+  }
+  return names;
+}
+
+/** Header fields a submission server adds when the client left them out. */
+export function submissionHeaders(head: Buffer, hostname: string, date = new Date()): string {
+  const names = headerNames(head);
+  let out = '';
+  if (!names.has('message-id')) out += `Message-ID: <${randomBytes(12).toString('hex')}@${hostname}>\r\n`;
+  if (!names.has('date')) out += `Date: ${rfc5322Date(date)}\r\n`;
+  return out;
+}
+
+export function newMessageId(): string {
+  return randomBytes(9).toString('base64url');
+}

@@ -1,0 +1,147 @@
+/**
+ * Mail transaction commands: MAIL (RFC 5321 §4.1.1.2), RCPT (§4.1.1.3), DATA (§4.1.1.4) and
+ * BDAT (RFC 3030). Relay policy lives here: the MX role takes mail for local recipients from
+ * anyone and relays only for authenticated users (550 5.7.1 otherwise).
+ */
+import { BlockTooLargeError } from '@postern/core';
+import { deliverTransaction } from './delivery.js';
+import { parseMailFrom, parseRcptTo } from './envelope.js';
+import { R, SmtpError, reply } from './replies.js';
+import type { SmtpSession } from './session.js';
+import { MessageSpool } from './spool.js';
+import { dataAllowed, type Recipient, type Transaction } from './state.js';
+import { newMessageId } from './trace.js';
+
+const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+
+export async function mail(s: SmtpSession, args: string): Promise<void> {
+  const { options } = s;
+  if (s.state.kind === 'connected') throw new SmtpError(503, '5.5.1', 'Send EHLO or HELO first');
+  if (s.state.kind !== 'ready') throw new SmtpError(503, '5.5.1', 'Sender already given; RSET to start over');
+  // RFC 6409 §4.3: submission requires authentication.
+  if (options.role === 'submission' && s.user === undefined) throw new SmtpError(530, '5.7.0', 'Authentication required');
+  const { from, params } = parseMailFrom(args, options.maxMessageSize);
+  if (params.smtputf8 && s.state.helo.extended === false) throw new SmtpError(503, '5.5.1', 'SMTPUTF8 needs EHLO');
+  if (options.role === 'submission' && options.checkSenderOwnership && from !== '') {
+    const owner = await options.store.accounts.resolve(from);
+    if (owner === undefined || owner.toLowerCase() !== s.user!.toLowerCase()) {
+      throw new SmtpError(553, '5.7.1', `Sender address <${from}> not owned by user ${s.user}`);
+    }
+  }
+  s.apply({ type: 'mail', tx: { from, params, recipients: [] } });
+  await s.send(reply(250, '2.1.0', 'Sender OK'));
+}
+
+async function classify(s: SmtpSession, address: string): Promise<Recipient['target']> {
+  const { store, deliverToGroup, hostname } = s.options;
+  const full = address === 'postmaster' ? `postmaster@${hostname}` : address;
+  if (deliverToGroup) {
+    const group = await store.news.groupByMailAddress(full);
+    if (group) return { kind: 'group', group: group.name };
+  }
+  if (address === 'postmaster' || (await store.accounts.isLocalDomain(domainOf(full)))) {
+    const user = await store.accounts.resolve(full);
+    if (user === undefined) throw new SmtpError(550, '5.1.1', `<${address}>: user unknown`);
+    return { kind: 'local', user };
+  }
+  // Never an open relay (DESIGN.md, security stance).
+  if (s.user === undefined) throw new SmtpError(550, '5.7.1', `<${address}>: relaying denied`);
+  return { kind: 'remote' };
+}
+
+export async function rcpt(s: SmtpSession, args: string): Promise<void> {
+  const state = s.state;
+  if (state.kind === 'bdat') throw new SmtpError(503, '5.5.1', 'RCPT not allowed during BDAT');
+  if (state.kind !== 'mail') throw new SmtpError(503, '5.5.1', 'Need MAIL before RCPT');
+  // RFC 5321 §4.5.3.1.10: 452 for too many recipients, the client sends the rest later.
+  if (state.tx.recipients.length >= s.options.maxRecipients) throw new SmtpError(452, '4.5.3', 'Too many recipients');
+  const { to, params } = parseRcptTo(args, state.tx.params.smtputf8);
+  const target = await classify(s, to);
+  s.apply({ type: 'rcpt', recipient: { address: to, params, target } });
+  await s.send(reply(250, '2.1.5', 'Recipient OK'));
+}
+
+async function finish(s: SmtpSession, tx: Transaction, spool: MessageSpool): Promise<void> {
+  const id = newMessageId();
+  try {
+    const result = await deliverTransaction(s.options, tx, spool, {
+      id,
+      heloName: s.state.kind === 'connected' ? 'unknown' : s.state.helo.name,
+      remoteAddress: s.remoteAddress,
+      tls: s.channel.tls,
+      user: s.user,
+    });
+    s.log.info({ id, from: tx.from, rcpts: tx.recipients.length, size: spool.size, ...result }, 'message accepted');
+  } catch (err) {
+    s.log.error({ id, err: (err as Error).message }, 'delivery failed');
+    throw R.tempFailure();
+  } finally {
+    await spool.dispose();
+    s.apply({ type: 'message-done' });
+  }
+  await s.send(reply(250, '2.0.0', `OK: queued as ${id}`));
+}
+
+export async function data(s: SmtpSession, args: string): Promise<void> {
+  const tx = dataAllowed(s.state);
+  if (args.trim()) throw R.syntax('Syntax: DATA');
+  await s.send(reply(354, undefined, 'Start mail input; end with <CRLF>.<CRLF>'), { flush: true });
+  const spool = new MessageSpool();
+  try {
+    for await (const chunk of s.channel.readDotBlock(s.options.maxMessageSize)) await spool.write(chunk as Buffer);
+  } catch (err) {
+    await spool.dispose();
+    if (err instanceof BlockTooLargeError) {
+      s.apply({ type: 'message-done' });
+      // RFC 1870 §6.2 / RFC 5321 §4.5.3.1.10: 552 after the whole block was read.
+      throw new SmtpError(552, '5.3.4', `Message exceeds the size limit of ${s.options.maxMessageSize} octets`);
+    }
+    throw err;
+  }
+  await finish(s, tx, spool);
+}
+
+/** RFC 3030 §2: `BDAT size [LAST]`; the chunk follows the command line exactly. */
+export async function bdat(s: SmtpSession, args: string): Promise<'continue' | 'quit'> {
+  const m = /^(\d{1,15})(?:\s+(LAST))?\s*$/i.exec(args.trim());
+  if (!m) {
+    // Without a size we cannot find the next command: answer and close (RFC 3030 §3).
+    throw new SmtpError(501, '5.5.4', 'Syntax: BDAT size [LAST]', true);
+  }
+  const size = Number(m[1]);
+  const last = m[2] !== undefined;
+  const state = s.state;
+  let spool: MessageSpool;
+  let sequenceError: SmtpError | undefined;
+  if (state.kind === 'bdat') spool = state.spool;
+  else if (state.kind === 'mail' && state.tx.recipients.length > 0) {
+    spool = new MessageSpool();
+    s.apply({ type: 'bdat-chunk', spool });
+  } else {
+    spool = new MessageSpool();
+    sequenceError =
+      state.kind === 'mail' ? new SmtpError(554, '5.5.1', 'No valid recipients') : new SmtpError(503, '5.5.1', 'Need MAIL and RCPT before BDAT');
+  }
+  // The chunk is always consumed, even when refused, so the next command line is found.
+  const tooBig = spool.size + size > s.options.maxMessageSize;
+  for await (const chunk of s.channel.readExact(size)) {
+    if (!tooBig && !sequenceError) await spool.write(chunk as Buffer);
+  }
+  if (sequenceError) {
+    await spool.dispose();
+    throw sequenceError;
+  }
+  if (tooBig) {
+    await spool.dispose();
+    s.apply({ type: 'message-done' });
+    throw new SmtpError(552, '5.3.4', `Message exceeds the size limit of ${s.options.maxMessageSize} octets`);
+  }
+  const current = s.state;
+  if (current.kind !== 'bdat') throw new Error('BDAT state lost');
+  if (!last) {
+    await s.send(reply(250, '2.0.0', `${size} octets received`));
+    return 'continue';
+  }
+  await finish(s, current.tx, spool);
+  return 'continue';
+}
