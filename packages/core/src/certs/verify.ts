@@ -283,6 +283,11 @@ export async function verifyServerChain(
   chainDer: Uint8Array[],
   opts: VerifyServerChainOptions = {},
 ): Promise<ChainVerdict> {
+  return verifyServerChainSync(chainDer, opts);
+}
+
+/** The same check, synchronously: the sans-I/O TLS client runs it inside its state machine. */
+export function verifyServerChainSync(chainDer: Uint8Array[], opts: VerifyServerChainOptions = {}): ChainVerdict {
   try {
     return run(chainDer, opts);
   } catch (err) {

@@ -1,0 +1,276 @@
+/**
+ * TlsConnection: the sans-I/O TLS 1.3 endpoint. Bytes go in through `receive`, application
+ * data through `send`; records to transmit and events (established, data, closed, fatal) come
+ * out through `takeOutput` and `takeEvents`. No sockets, no timers. Every failure becomes an
+ * alert and a close (RFC 8446 §6.2); nothing throws out of `receive`.
+ */
+import type { CryptoProvider } from '../crypto/provider.js';
+import { ALERT_CODES, TlsFatal, alertName, type AlertName } from './alerts.js';
+import { ClientHandshake, type ClientHandshakeConfig } from './client-handshake.js';
+import { ContentType, HandshakeType, MAX_HANDSHAKE_MESSAGE, type CipherSuite } from './constants.js';
+import type { HandshakeIo, HandshakeMessage, HandshakeResult } from './handshake-common.js';
+import { KeySchedule } from './key-schedule.js';
+import { decodeKeyUpdate, decodeNewSessionTicket, encodeKeyUpdate } from './messages.js';
+import { RecordLayer } from './record-layer.js';
+import { ServerHandshake, type ServerHandshakeConfig } from './server-handshake.js';
+
+export type TlsEvent =
+  | { type: 'established'; result: HandshakeResult }
+  | { type: 'data'; data: Uint8Array }
+  /** The peer sent close_notify: no more data will come (RFC 8446 §6.1). */
+  | { type: 'peer-closed' }
+  | { type: 'fatal'; alert: string; message: string; sentByPeer: boolean };
+
+export type TlsConnectionOptions = {
+  provider: CryptoProvider;
+  /** Randomness source (tests inject fixed bytes). */
+  random?: (length: number) => Uint8Array;
+  keyLog?: (line: string) => void;
+  /** Records we send under one key before updating it (RFC 8446 §5.5; default 2^24). */
+  keyUpdateAfterRecords?: number;
+} & ({ role: 'server'; server: ServerHandshakeConfig } | { role: 'client'; client: ClientHandshakeConfig });
+
+type ConnState = 'handshaking' | 'open' | 'closed';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+export class TlsConnection {
+  private readonly records: RecordLayer;
+  private readonly machine: ServerHandshake | ClientHandshake;
+  private state: ConnState = 'handshaking';
+  private output: Uint8Array[] = [];
+  private events: TlsEvent[] = [];
+  private handshakeBuffer: Uint8Array = new Uint8Array(0);
+  private result: HandshakeResult | undefined;
+  private suite: CipherSuite | undefined;
+  private readSecret: Uint8Array | undefined;
+  private writeSecret: Uint8Array | undefined;
+  private recordsUnderKey = 0;
+  private readonly keyUpdateAfter: number;
+  private readClosed = false;
+  private writeClosed = false;
+
+  constructor(private readonly options: TlsConnectionOptions) {
+    this.records = new RecordLayer(options.provider);
+    this.keyUpdateAfter = options.keyUpdateAfterRecords ?? 2 ** 24;
+    const io: HandshakeIo = {
+      provider: options.provider,
+      random: options.random ?? ((n) => options.provider.randomBytes(n)),
+      sendHandshake: (m) => this.records.protect(ContentType.handshake, m, this.output),
+      sendChangeCipherSpec: () => this.output.push(Uint8Array.of(ContentType.change_cipher_spec, 3, 3, 0, 1, 1)),
+      setReadSecret: (suite, secret) => {
+        // RFC 8446 §5.1: handshake messages must not span a key change.
+        if (this.handshakeBuffer.length > 0) throw new TlsFatal('unexpected_message', 'handshake message spans a key change');
+        this.suite = suite;
+        this.readSecret = secret;
+        this.records.setReadKeys(suite, this.scheduleFor(suite).trafficKeys(secret));
+      },
+      setWriteSecret: (suite, secret) => {
+        this.suite = suite;
+        this.writeSecret = secret;
+        this.recordsUnderKey = 0;
+        this.records.setWriteKeys(suite, this.scheduleFor(suite).trafficKeys(secret));
+      },
+      keyLog: (label, clientRandom, secret) => options.keyLog?.(`${label} ${hex(clientRandom)} ${hex(secret)}`),
+      complete: (result) => {
+        this.result = result;
+        this.state = 'open';
+        this.events.push({ type: 'established', result });
+      },
+      peerRecordSizeLimit: (limit) => {
+        // RFC 8449 §4: the limit counts the inner content type in TLS 1.3; 64 is the floor.
+        if (limit < 64) throw new TlsFatal('illegal_parameter', `record_size_limit ${limit} below 64`);
+        this.records.maxFragment = Math.min(this.records.maxFragment, limit - 1);
+      },
+    };
+    this.machine = options.role === 'server' ? new ServerHandshake(io, options.server) : new ClientHandshake(io, options.client);
+  }
+
+  private readonly schedules = new Map<number, KeySchedule>();
+  /** HKDF-Expand-Label for traffic keys depends only on the suite's hash. */
+  private scheduleFor(suite: CipherSuite): KeySchedule {
+    let s = this.schedules.get(suite.code);
+    if (!s) {
+      s = new KeySchedule(this.options.provider, suite);
+      this.schedules.set(suite.code, s);
+    }
+    return s;
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  get handshakeResult(): HandshakeResult | undefined {
+    return this.result;
+  }
+
+  /** Client side: emit the ClientHello. */
+  start(): void {
+    this.guard(() => {
+      if (this.machine instanceof ClientHandshake) this.machine.start();
+    });
+  }
+
+  receive(data: Uint8Array): void {
+    if (this.state === 'closed' || this.readClosed) return;
+    this.guard(() => {
+      this.records.push(data);
+      for (let rec = this.records.nextRecord(); rec; rec = this.state === 'closed' ? undefined : this.records.nextRecord()) {
+        if (rec.type === ContentType.change_cipher_spec) {
+          // RFC 8446 §5: one byte 0x01, only during the handshake, never protected.
+          if (!this.machine.acceptsChangeCipherSpec || rec.body.length !== 1 || rec.body[0] !== 1) {
+            throw new TlsFatal('unexpected_message', 'unexpected change_cipher_spec');
+          }
+          continue;
+        }
+        let type = rec.type;
+        let content = rec.body;
+        if (this.records.isReadProtected) ({ type, content } = this.records.unprotect(rec));
+        else if (type === ContentType.application_data) throw new TlsFatal('unexpected_message', 'application data before keys');
+        if (type === ContentType.alert) this.onAlert(content);
+        else if (type === ContentType.handshake) this.onHandshakeBytes(content);
+        else if (type === ContentType.application_data) {
+          if (this.state !== 'open') throw new TlsFatal('unexpected_message', 'application data during the handshake');
+          if (content.length > 0) this.events.push({ type: 'data', data: content });
+        } else throw new TlsFatal('unexpected_message', `content type ${type}`);
+        if (this.readClosed) break;
+      }
+    });
+  }
+
+  /** Application data to protect and send. */
+  send(data: Uint8Array): void {
+    if (this.state !== 'open' || this.writeClosed) throw new TlsFatal('internal_error', 'connection is not open for writing');
+    this.guard(() => {
+      let off = 0;
+      while (off < data.length) {
+        const n = Math.min(this.records.maxFragment, data.length - off);
+        this.records.protect(ContentType.application_data, data.subarray(off, off + n), this.output);
+        off += n;
+        if (++this.recordsUnderKey >= this.keyUpdateAfter) this.updateWriteKey(false);
+      }
+    });
+  }
+
+  /** Send close_notify (RFC 8446 §6.1); reading may go on until the peer closes too. */
+  close(): void {
+    if (this.writeClosed || this.state === 'closed') return;
+    this.sendAlert('close_notify');
+    this.writeClosed = true;
+    if (this.readClosed) this.state = 'closed';
+  }
+
+  takeOutput(): Uint8Array[] {
+    const out = this.output;
+    this.output = [];
+    return out;
+  }
+
+  takeEvents(): TlsEvent[] {
+    const ev = this.events;
+    this.events = [];
+    return ev;
+  }
+
+  /** RFC 8446 §7.5 exporter. */
+  exportKeyingMaterial(length: number, label: string, context: Uint8Array): Uint8Array {
+    if (!this.result) throw new Error('handshake not complete');
+    return this.result.schedule.exportKeyingMaterial(this.result.exporterSecret, label, context, length);
+  }
+
+  /** Ask the peer to update its keys too (RFC 8446 §4.6.3). */
+  requestKeyUpdate(): void {
+    this.guard(() => this.updateWriteKey(true));
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      const fatal = err instanceof TlsFatal ? err : new TlsFatal('internal_error', (err as Error).message ?? String(err));
+      this.fail(fatal.alert, fatal.message);
+    }
+  }
+
+  private fail(alert: AlertName, message: string): void {
+    if (this.state === 'closed') return;
+    try {
+      this.sendAlert(alert);
+    } catch {
+      // The alert itself could not be protected; closing is all that is left.
+    }
+    this.state = 'closed';
+    this.events.push({ type: 'fatal', alert, message, sentByPeer: false });
+  }
+
+  private sendAlert(alert: AlertName): void {
+    const level = alert === 'close_notify' || alert === 'user_canceled' ? 1 : 2;
+    this.records.protect(ContentType.alert, Uint8Array.of(level, ALERT_CODES[alert]), this.output);
+  }
+
+  private onAlert(content: Uint8Array): void {
+    if (content.length !== 2) throw new TlsFatal('decode_error', 'alert of wrong length');
+    const code = content[1]!;
+    if (code === ALERT_CODES.close_notify) {
+      this.readClosed = true;
+      this.events.push({ type: 'peer-closed' });
+      if (this.writeClosed) this.state = 'closed';
+      return;
+    }
+    if (code === ALERT_CODES.user_canceled) return;
+    // RFC 8446 §6.2: every other alert is fatal, whatever its level says.
+    this.state = 'closed';
+    this.events.push({ type: 'fatal', alert: alertName(code), message: `peer sent ${alertName(code)}`, sentByPeer: true });
+  }
+
+  private onHandshakeBytes(content: Uint8Array): void {
+    if (content.length === 0) throw new TlsFatal('unexpected_message', 'empty handshake record');
+    let buf = this.handshakeBuffer.length ? concat(this.handshakeBuffer, content) : content;
+    while (buf.length >= 4) {
+      const len = (buf[1]! << 16) | (buf[2]! << 8) | buf[3]!;
+      if (len > MAX_HANDSHAKE_MESSAGE) throw new TlsFatal('decode_error', `handshake message of ${len} bytes`);
+      if (buf.length < 4 + len) break;
+      const raw = buf.subarray(0, 4 + len);
+      buf = buf.subarray(4 + len);
+      this.handshakeBuffer = buf;
+      const msg: HandshakeMessage = { type: raw[0]!, body: raw.subarray(4), raw };
+      if (this.state === 'handshaking') this.machine.handle(msg);
+      else this.onPostHandshake(msg);
+      if (this.state === 'closed') return;
+      buf = this.handshakeBuffer;
+    }
+    this.handshakeBuffer = Uint8Array.from(buf);
+  }
+
+  private onPostHandshake(msg: HandshakeMessage): void {
+    if (msg.type === HandshakeType.key_update) {
+      const requested = decodeKeyUpdate(msg.body);
+      if (this.handshakeBuffer.length > 0) throw new TlsFatal('unexpected_message', 'KeyUpdate spans a key change');
+      this.readSecret = this.result!.schedule.nextTrafficSecret(this.readSecret!);
+      this.records.setReadKeys(this.suite!, this.scheduleFor(this.suite!).trafficKeys(this.readSecret));
+      if (requested && !this.writeClosed) this.updateWriteKey(false);
+      return;
+    }
+    if (msg.type === HandshakeType.new_session_ticket && this.options.role === 'client') {
+      // Resumption is not implemented; a well-formed ticket is accepted and forgotten.
+      decodeNewSessionTicket(msg.body);
+      return;
+    }
+    throw new TlsFatal('unexpected_message', `handshake message ${msg.type} after the handshake`);
+  }
+
+  private updateWriteKey(requestPeer: boolean): void {
+    this.records.protect(ContentType.handshake, encodeKeyUpdate(requestPeer), this.output);
+    this.writeSecret = this.result!.schedule.nextTrafficSecret(this.writeSecret!);
+    this.recordsUnderKey = 0;
+    this.records.setWriteKeys(this.suite!, this.scheduleFor(this.suite!).trafficKeys(this.writeSecret));
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

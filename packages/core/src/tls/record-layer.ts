@@ -1,0 +1,177 @@
+/**
+ * Record layer (RFC 8446 §5): deframing with size caps, AEAD protection with the TLS 1.3 inner
+ * content type and padding, per-direction sequence numbers and nonces (§5.3).
+ */
+import type { Aead, CryptoProvider } from '../crypto/provider.js';
+import { TlsFatal } from './alerts.js';
+import type { CipherSuite } from './constants.js';
+import { ContentType, MAX_CIPHERTEXT, MAX_PLAINTEXT } from './constants.js';
+import type { TrafficKeys } from './key-schedule.js';
+
+export interface PlainRecord {
+  readonly type: number;
+  readonly version: number;
+  readonly body: Uint8Array;
+}
+
+class DirectionState {
+  private seq = 0;
+  constructor(
+    private readonly aead: Aead,
+    private readonly iv: Uint8Array,
+  ) {}
+
+  /** §5.3: the 64-bit sequence number, left-padded, XORed into the static IV. */
+  nextNonce(): Uint8Array {
+    const nonce = Uint8Array.from(this.iv);
+    const seq = this.seq++;
+    const hi = Math.floor(seq / 0x100000000);
+    const lo = seq >>> 0;
+    nonce[4] ^= hi >>> 24;
+    nonce[5] ^= (hi >>> 16) & 0xff;
+    nonce[6] ^= (hi >>> 8) & 0xff;
+    nonce[7] ^= hi & 0xff;
+    nonce[8] ^= lo >>> 24;
+    nonce[9] ^= (lo >>> 16) & 0xff;
+    nonce[10] ^= (lo >>> 8) & 0xff;
+    nonce[11] ^= lo & 0xff;
+    return nonce;
+  }
+  seal(aad: Uint8Array, inner: Uint8Array): Uint8Array {
+    return this.aead.seal(this.nextNonce(), aad, inner);
+  }
+  open(aad: Uint8Array, body: Uint8Array): Uint8Array | null {
+    return this.aead.open(this.nextNonce(), aad, body);
+  }
+}
+
+export class RecordLayer {
+  private buffer: Uint8Array = new Uint8Array(0);
+  private offset = 0;
+  private reader: DirectionState | undefined;
+  private writer: DirectionState | undefined;
+  /** Largest plaintext fragment we emit (RFC 8449 record_size_limit would lower it). */
+  maxFragment = MAX_PLAINTEXT;
+
+  constructor(private readonly provider: CryptoProvider) {}
+
+  get bufferedBytes(): number {
+    return this.buffer.length - this.offset;
+  }
+  get isReadProtected(): boolean {
+    return this.reader !== undefined;
+  }
+  get isWriteProtected(): boolean {
+    return this.writer !== undefined;
+  }
+
+  setReadKeys(suite: CipherSuite, keys: TrafficKeys): void {
+    this.reader = new DirectionState(this.provider.aead(suite.aead, keys.key), keys.iv);
+  }
+  setWriteKeys(suite: CipherSuite, keys: TrafficKeys): void {
+    this.writer = new DirectionState(this.provider.aead(suite.aead, keys.key), keys.iv);
+  }
+
+  push(data: Uint8Array): void {
+    if (data.length === 0) return;
+    if (this.offset === this.buffer.length) {
+      this.buffer = data;
+    } else {
+      const rest = this.buffer.subarray(this.offset);
+      const merged = new Uint8Array(rest.length + data.length);
+      merged.set(rest, 0);
+      merged.set(data, rest.length);
+      this.buffer = merged;
+    }
+    this.offset = 0;
+  }
+
+  /** The next complete record, or undefined when more bytes are needed. */
+  nextRecord(): PlainRecord | undefined {
+    const avail = this.buffer.length - this.offset;
+    if (avail < 5) {
+      if (avail > 0) this.checkHeaderPrefix(avail);
+      return undefined;
+    }
+    const b = this.buffer;
+    const o = this.offset;
+    const type = b[o];
+    const version = (b[o + 1] << 8) | b[o + 2];
+    const length = (b[o + 3] << 8) | b[o + 4];
+    this.checkType(type);
+    // §5.1: legacy_record_version is 0x0303, except 0x0301 (or older) on an initial ClientHello;
+    // anything not 0x03xx is not TLS at all.
+    if (b[o + 1] !== 3) throw new TlsFatal('decode_error', `record version 0x${version.toString(16)} is not TLS`);
+    if (length > (this.reader ? MAX_CIPHERTEXT : MAX_PLAINTEXT)) {
+      throw new TlsFatal('record_overflow', `record of ${length} bytes`);
+    }
+    if (avail < 5 + length) return undefined;
+    const body = b.subarray(o + 5, o + 5 + length);
+    this.offset = o + 5 + length;
+    return { type, version, body };
+  }
+
+  /** Reject garbage as soon as the first byte shows it, rather than waiting for 5 bytes. */
+  private checkHeaderPrefix(avail: number): void {
+    this.checkType(this.buffer[this.offset]);
+    if (avail >= 2 && this.buffer[this.offset + 1] !== 3) throw new TlsFatal('decode_error', 'record is not TLS');
+  }
+
+  private checkType(type: number): void {
+    if (type < ContentType.change_cipher_spec || type > ContentType.application_data) {
+      throw new TlsFatal('unexpected_message', `record content type ${type}`);
+    }
+  }
+
+  /**
+   * §5.2: decrypt an application_data record into (inner type, content); padding zeros stripped.
+   * Called only when read keys are set.
+   */
+  unprotect(record: PlainRecord): { type: number; content: Uint8Array } {
+    const reader = this.reader!;
+    if (record.type !== ContentType.application_data) {
+      throw new TlsFatal('unexpected_message', `unprotected record of type ${record.type} after keys changed`);
+    }
+    const aad = Uint8Array.of(ContentType.application_data, 3, 3, record.body.length >> 8, record.body.length & 0xff);
+    const inner = reader.open(aad, record.body);
+    if (!inner) throw new TlsFatal('bad_record_mac', 'record authentication failed');
+    if (inner.length > MAX_PLAINTEXT + 1) throw new TlsFatal('record_overflow', `inner plaintext of ${inner.length} bytes`);
+    let end = inner.length - 1;
+    while (end >= 0 && inner[end] === 0) end--;
+    if (end < 0) throw new TlsFatal('unexpected_message', 'inner plaintext has no content type');
+    return { type: inner[end], content: inner.subarray(0, end) };
+  }
+
+  /** Frame `content` of `type` into records (protected once write keys are set). */
+  protect(type: number, content: Uint8Array, out: Uint8Array[]): void {
+    let off = 0;
+    do {
+      const n = Math.min(this.maxFragment, content.length - off);
+      out.push(this.record(type, content.subarray(off, off + n)));
+      off += n;
+    } while (off < content.length);
+  }
+
+  private record(type: number, fragment: Uint8Array): Uint8Array {
+    if (!this.writer) {
+      const out = new Uint8Array(5 + fragment.length);
+      out[0] = type;
+      out[1] = 3;
+      out[2] = 3;
+      out[3] = fragment.length >> 8;
+      out[4] = fragment.length & 0xff;
+      out.set(fragment, 5);
+      return out;
+    }
+    const inner = new Uint8Array(fragment.length + 1);
+    inner.set(fragment, 0);
+    inner[fragment.length] = type;
+    const len = inner.length + 16;
+    const header = Uint8Array.of(ContentType.application_data, 3, 3, len >> 8, len & 0xff);
+    const sealed = this.writer.seal(header, inner);
+    const out = new Uint8Array(5 + sealed.length);
+    out.set(header, 0);
+    out.set(sealed, 5);
+    return out;
+  }
+}
