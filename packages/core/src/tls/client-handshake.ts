@@ -205,6 +205,8 @@ export class ClientHandshake {
     this.io.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.random, hs.client);
     this.io.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', this.random, hs.server);
     this.io.setReadSecret(suite, hs.server);
+    // From here on our records (alerts included) go under the handshake key (RFC 8446 §5.1).
+    this.io.setWriteSecret(suite, hs.client);
     this.state = {
       kind: 'wait-encrypted-extensions',
       n: { suite, group: state.share.group, schedule, serverHsSecret: hs.server, clientHsSecret: hs.client },
@@ -268,7 +270,6 @@ export class ClientHandshake {
     this.io.keyLog('EXPORTER_SECRET', this.random, ap.exporter);
     // RFC 8446 Appendix D.4: one change_cipher_spec before our first encrypted message.
     if (this.sessionId.length > 0 && !this.sentCcs) this.io.sendChangeCipherSpec();
-    this.io.setWriteSecret(n.suite, n.clientHsSecret);
     const finished = encodeHandshake(HandshakeType.finished, n.schedule.finishedVerifyData(n.clientHsSecret, this.transcript.current()));
     this.transcript.add(finished);
     this.io.sendHandshake(finished);

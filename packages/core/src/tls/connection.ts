@@ -126,7 +126,9 @@ export class TlsConnection {
         }
         let type = rec.type;
         let content = rec.body;
-        if (this.records.isReadProtected) ({ type, content } = this.records.unprotect(rec));
+        // A peer that failed before deriving keys may still send its alert in the clear.
+        const plainAlert = rec.type === ContentType.alert && this.state === 'handshaking' && rec.body.length === 2;
+        if (this.records.isReadProtected && !plainAlert) ({ type, content } = this.records.unprotect(rec));
         else if (type === ContentType.application_data) throw new TlsFatal('unexpected_message', 'application data before keys');
         if (type === ContentType.alert) this.onAlert(content);
         else if (type === ContentType.handshake) this.onHandshakeBytes(content);
