@@ -44,6 +44,10 @@ export interface ClientHandshakeConfig {
   suites?: readonly CipherSuite[];
   now?: () => Date;
   extensionHook?: ExtensionHook;
+  /** RFC 8446 Appendix D.4 (default true): a legacy session id and change_cipher_spec records. */
+  middleboxCompat?: boolean;
+  /** Weakest RSA server key accepted (default 2048; the RFC 8448 traces use 1024). */
+  minRsaBits?: number;
 }
 
 interface Negotiated {
@@ -93,7 +97,7 @@ export class ClientHandshake {
   start(): void {
     this.random = this.io.random(32);
     // RFC 8446 Appendix D.4: a non-empty session id asks for middlebox compatibility mode.
-    this.sessionId = this.io.random(32);
+    if (this.config.middleboxCompat !== false) this.sessionId = this.io.random(32);
     const group = this.groups()[0];
     if (!group) throw new TlsFatal('internal_error', 'no key exchange group available');
     this.sendClientHello(group, undefined, false);
@@ -181,8 +185,10 @@ export class ClientHandshake {
       const cookieExt = findExtension(sh.extensions, ExtensionType.cookie);
       this.transcript.replaceWithMessageHash(suite.hash);
       this.transcript.add(msg.raw);
-      this.io.sendChangeCipherSpec();
-      this.retriedWithCcs = true;
+      if (this.sessionId.length > 0) {
+        this.io.sendChangeCipherSpec();
+        this.retriedWithCcs = true;
+      }
       this.sendClientHello(group, cookieExt ? decodeCookie(cookieExt) : undefined, true);
       return;
     }
@@ -243,7 +249,7 @@ export class ClientHandshake {
     const content = certificateVerifyContent('server', this.transcript.current());
     let ok: boolean;
     try {
-      ok = verifySignature(state.chain[0]!, scheme, content, cv.signature);
+      ok = verifySignature(state.chain[0]!, scheme, content, cv.signature, { minRsaBits: this.config.minRsaBits });
     } catch (err) {
       throw new TlsFatal('bad_certificate', `cannot read the server certificate: ${(err as Error).message}`);
     }

@@ -108,7 +108,10 @@ export class TlsConnection {
   /** Client side: emit the ClientHello. */
   start(): void {
     this.guard(() => {
-      if (this.machine instanceof ClientHandshake) this.machine.start();
+      if (!(this.machine instanceof ClientHandshake)) return;
+      this.records.plaintextVersion = 0x0301;
+      this.machine.start();
+      this.records.plaintextVersion = 0x0303;
     });
   }
 

@@ -52,6 +52,11 @@ export class RecordLayer {
   private writer: DirectionState | undefined;
   /** Largest plaintext fragment we emit (RFC 8449 record_size_limit would lower it). */
   maxFragment = MAX_PLAINTEXT;
+  /**
+   * legacy_record_version of unprotected records: 0x0303, except that an initial ClientHello
+   * may say 0x0301 for old middleboxes (RFC 8446 §5.1), as most clients do.
+   */
+  plaintextVersion = 0x0303;
 
   constructor(private readonly provider: CryptoProvider) {}
 
@@ -156,8 +161,8 @@ export class RecordLayer {
     if (!this.writer) {
       const out = new Uint8Array(5 + fragment.length);
       out[0] = type;
-      out[1] = 3;
-      out[2] = 3;
+      out[1] = this.plaintextVersion >> 8;
+      out[2] = this.plaintextVersion & 0xff;
       out[3] = fragment.length >> 8;
       out[4] = fragment.length & 0xff;
       out.set(fragment, 5);

@@ -179,6 +179,8 @@ export class ServerHandshake {
       if (!alpn) throw new TlsFatal('no_application_protocol', 'no application protocol in common');
     }
 
+    // RFC 8448 draws the server random before the key share: keep that order for its traces.
+    const serverRandom = this.io.random(32);
     let response;
     try {
       response = this.io.provider.respondKeyShare(chosen.group, chosen.share, this.io.random(keyShareSeedLength(chosen.group)));
@@ -194,7 +196,7 @@ export class ServerHandshake {
     ]);
     const serverHello = encodeServerHello({
       legacyVersion: 0x0303,
-      random: this.io.random(32),
+      random: serverRandom,
       sessionId: ch.sessionId,
       cipherSuite: suite.code,
       compressionMethod: 0,
