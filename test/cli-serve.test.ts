@@ -89,7 +89,7 @@ describe('postern serve', function () {
     const { writeFileSync } = await import('node:fs');
     const cfg = join(dir, 'postern.yaml');
     writeFileSync(cfg, ['store: memory', 'logLevel: silent', 'nntpPort: "off"', 'nntpsPort: "off"', 'pop3Port: "off"'].join('\n') + '\n');
-    const srv = await startServe(['--config', cfg, ...ALL_ZERO.slice(0, 12), '--pop3s-port', '0'], dir);
+    const srv = await startServe(['--config', cfg, ...ALL_ZERO.slice(0, 10), '--pop3s-port', '0'], dir);
     try {
       assert.equal(srv.ports.nntp, undefined);
       assert.equal(srv.ports.pop3, undefined, 'pop3 off from the file (no flag for it)');

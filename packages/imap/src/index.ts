@@ -1,1 +1,12 @@
-export {};
+export { ImapServer } from './server.js';
+export type { ImapServerOptions, ResolvedImapOptions } from './options.js';
+export { ImapError } from './errors.js';
+export { encodeMutf7, decodeMutf7 } from './mutf7.js';
+export { Reader } from './parser.js';
+export { readCommandRest, CommandReadError } from './command-reader.js';
+export type { RawCommand, ReaderLimits } from './command-reader.js';
+export { parseSequenceText, formatSet } from './sequence.js';
+export type { SequenceSet } from './sequence.js';
+export { bodyStructure, envelope } from './format.js';
+export { transition, INITIAL_STATE } from './state.js';
+export type { ImapState, ImapEvent } from './state.js';

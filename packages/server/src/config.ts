@@ -34,6 +34,8 @@ export interface ServeSettings {
   cert?: string;
   key?: string;
   tlsEngine: 'ts' | 'native';
+  /** Crypto provider of the ts engine: fastest per primitive (default), node:crypto, or pure-JS noble. */
+  tlsCrypto: 'default' | 'node' | 'noble';
   tlsKeylog?: string;
   store: string;
   relay: 'queue' | 'capture';
@@ -59,7 +61,8 @@ export function defaultSettings(): ServeSettings {
     hostname: 'localhost',
     domains: [],
     ports: { ...DEFAULT_PORTS },
-    tlsEngine: 'native',
+    tlsEngine: 'ts',
+    tlsCrypto: 'default',
     store: 'fs',
     relay: 'queue',
     allowInsecureAuth: false,
@@ -84,6 +87,7 @@ const fileSchema = {
     cert: { type: 'string' },
     key: { type: 'string' },
     tlsEngine: { enum: ['ts', 'native'] },
+    tlsCrypto: { enum: ['default', 'node', 'noble'] },
     tlsKeylog: { type: 'string' },
     store: { type: 'string', pattern: '^(fs|memory|redis://.+)$' },
     relay: { enum: ['queue', 'capture'] },

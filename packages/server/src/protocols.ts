@@ -5,6 +5,7 @@
  */
 import type { CommonServerOptions, Logger, ProtocolHandler } from '@postern/core';
 import type { Store } from '@postern/store';
+import { ImapServer } from '@postern/imap';
 import { Pop3Server } from '@postern/pop3';
 import { SmtpServer, type CapturedMail, type SmtpFaults } from '@postern/smtp';
 import { NntpServer } from '@postern/nntp';
@@ -37,6 +38,7 @@ const PROTOCOLS: Partial<Record<Protocol, Factory>> = {
       capture: setup.capture,
       faults: setup.faults?.[listener as 'smtp' | 'submission' | 'smtps'],
     }),
+  imap: (setup) => new ImapServer({ ...setup.common, store: setup.store }),
   pop3: (setup) => new Pop3Server({ ...setup.common, store: setup.store }),
   nntp: (setup) => new NntpServer({ ...setup.common, store: setup.store }),
 };

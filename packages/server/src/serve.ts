@@ -32,7 +32,7 @@ export async function runServe(flags: Record<string, unknown>): Promise<void> {
     settings.cert && settings.key
       ? await loadCertificateFiles(settings.cert, settings.key)
       : await loadOrCreateSelfSigned(settings.dataDir, settings.hostname);
-  const engine = await createEngine(settings.tlsEngine);
+  const engine = createEngine(settings.tlsEngine, settings.tlsCrypto);
   const keylogPath = settings.tlsKeylog;
   const gateway = await startGateway({
     store: settings.store,

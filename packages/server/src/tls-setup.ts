@@ -4,8 +4,8 @@
  */
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CertificateError, ConfigError, NativeTlsEngine, checkCertifiedKey, generateSelfSigned } from '@postern/core';
-import type { CertifiedKey, TlsEngine } from '@postern/core';
+import { CertificateError, ConfigError, NativeTlsEngine, TsTlsEngine, checkCertifiedKey, generateSelfSigned } from '@postern/core';
+import type { CertifiedKey, CryptoChoice, TlsEngine } from '@postern/core';
 
 async function readPem(flag: string, path: string): Promise<string> {
   try {
@@ -42,11 +42,7 @@ export async function loadOrCreateSelfSigned(dataDir: string, hostname: string):
   return key;
 }
 
-/** The engine behind `--tls-engine`. */
-export async function createEngine(name: 'ts' | 'native'): Promise<TlsEngine> {
-  if (name === 'native') return new NativeTlsEngine();
-  const core = (await import('@postern/core')) as Record<string, unknown>;
-  const Ts = core.TsTlsEngine as (new () => TlsEngine) | undefined;
-  if (!Ts) throw new ConfigError('--tls-engine ts: the ts engine is not available in this build');
-  return new Ts();
+/** The engine behind `--tls-engine` (and `--tls-crypto` for ours). */
+export function createEngine(name: 'ts' | 'native', crypto: CryptoChoice = 'default'): TlsEngine {
+  return name === 'native' ? new NativeTlsEngine() : new TsTlsEngine({ crypto });
 }

@@ -32,7 +32,8 @@ function decodeOrFail(text: string): string {
 /** Runs the exchange; resolves to the authenticated account, or throws the reply to send. */
 export async function authenticate(options: ResolvedSmtpOptions, io: AuthIo, args: string): Promise<string> {
   const [mechanism, initial, ...extra] = args.trim().split(/\s+/);
-  if (!mechanism || extra.length) throw new SmtpError(501, '5.5.4', 'Syntax: AUTH mechanism [initial-response]');
+  if (!mechanism || extra.length)
+    throw new SmtpError(501, '5.5.4', 'Syntax: AUTH mechanism [initial-response]');
   let authcid: string;
   let password: string;
   switch (mechanism.toUpperCase()) {
@@ -41,7 +42,8 @@ export async function authenticate(options: ResolvedSmtpOptions, io: AuthIo, arg
       const response = initial === undefined ? await challenge(io, '') : initial === '=' ? '' : initial;
       const creds = decodeSaslPlain(response);
       if (!creds) throw new SmtpError(501, '5.5.2', 'Malformed PLAIN response');
-      if (creds.authzid && creds.authzid !== creds.authcid) throw new SmtpError(535, '5.7.8', 'Authentication credentials invalid');
+      if (creds.authzid && creds.authzid !== creds.authcid)
+        throw new SmtpError(535, '5.7.8', 'Authentication credentials invalid');
       authcid = creds.authcid;
       password = creds.password;
       break;

@@ -52,11 +52,18 @@ export async function deliverTransaction(
 
   if (remote.length > 0) {
     if (options.relay === 'capture' && options.capture) {
-      await options.capture({ envelope: { from: tx.from, to: remote.map((r) => r.address) }, message: await spool.toBuffer(trace) });
+      await options.capture({
+        envelope: { from: tx.from, to: remote.map((r) => r.address) },
+        message: await spool.toBuffer(trace),
+      });
     } else {
       const envelope: QueueEnvelope = { from: tx.from, to: remote.map((r) => r.address) };
-      const notify = Object.fromEntries(remote.filter((r) => r.params.notify).map((r) => [r.address, r.params.notify!]));
-      const orcpt = Object.fromEntries(remote.filter((r) => r.params.orcpt).map((r) => [r.address, r.params.orcpt!]));
+      const notify = Object.fromEntries(
+        remote.filter((r) => r.params.notify).map((r) => [r.address, r.params.notify!]),
+      );
+      const orcpt = Object.fromEntries(
+        remote.filter((r) => r.params.orcpt).map((r) => [r.address, r.params.orcpt!]),
+      );
       if (tx.params.ret || tx.params.envid || Object.keys(notify).length || Object.keys(orcpt).length) {
         envelope.dsn = { ret: tx.params.ret, envid: tx.params.envid, notify, orcpt };
       }

@@ -19,18 +19,28 @@ export interface RcptParams {
 
 const LOCAL_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 const QUOTED = /^"([\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*"$/;
-const DOMAIN = /^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const DOMAIN =
+  /^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 const ADDRESS_LITERAL = /^\[(IPv6:[0-9A-Fa-f:.]+|\d{1,3}(\.\d{1,3}){3})\]$/;
 // RFC 6531 §3.3: UTF-8 in local parts and domains once SMTPUTF8 is in force.
 const UTF8_LOCAL = /^[^\s"<>()[\]\\,;:@\x00-\x1f\x7f]+$/u;
 const UTF8_DOMAIN = /^[^\s"<>()[\]\\,;:@\x00-\x1f\x7f]+$/u;
 
 /** Splits `FROM:<a@b> SIZE=10` into the path and its parameters. */
-function splitArgs(args: string, keyword: 'FROM' | 'TO'): { path: string; params: Map<string, string | true> } {
+function splitArgs(
+  args: string,
+  keyword: 'FROM' | 'TO',
+): { path: string; params: Map<string, string | true> } {
   const m = new RegExp(`^${keyword}:\\s*(<[^>]*>|\\S+)\\s*(.*)$`, 'i').exec(args);
-  if (!m) throw new SmtpError(501, '5.5.4', `Syntax: ${keyword === 'FROM' ? 'MAIL FROM:<address>' : 'RCPT TO:<address>'}`);
+  if (!m)
+    throw new SmtpError(
+      501,
+      '5.5.4',
+      `Syntax: ${keyword === 'FROM' ? 'MAIL FROM:<address>' : 'RCPT TO:<address>'}`,
+    );
   const raw = m[1]!;
-  if (!raw.startsWith('<') || !raw.endsWith('>')) throw new SmtpError(501, '5.1.7', 'Address must be in angle brackets');
+  if (!raw.startsWith('<') || !raw.endsWith('>'))
+    throw new SmtpError(501, '5.1.7', 'Address must be in angle brackets');
   const params = new Map<string, string | true>();
   for (const p of m[2]!.split(/\s+/).filter(Boolean)) {
     const eq = p.indexOf('=');
@@ -51,20 +61,24 @@ export function checkAddress(path: string, utf8: boolean, allowNull: boolean): s
   }
   if (address.length > 254) throw new SmtpError(501, '5.1.3', 'Address too long');
   const at = address.lastIndexOf('@');
-  if (at <= 0 || at === address.length - 1) throw new SmtpError(501, '5.1.3', `Bad address syntax: <${address}>`);
+  if (at <= 0 || at === address.length - 1)
+    throw new SmtpError(501, '5.1.3', `Bad address syntax: <${address}>`);
   const local = address.slice(0, at);
   const domain = address.slice(at + 1);
   const ascii = /^[\x00-\x7f]*$/.test(address);
   if (!ascii && !utf8) throw new SmtpError(553, '5.6.7', 'Non-ASCII address needs SMTPUTF8');
   const localOk = LOCAL_ATOM.test(local) || QUOTED.test(local) || (!ascii && UTF8_LOCAL.test(local));
-  const domainOk = DOMAIN.test(domain) || ADDRESS_LITERAL.test(domain) || (!ascii && UTF8_DOMAIN.test(domain));
-  if (!localOk || !domainOk || local.length > 64) throw new SmtpError(501, '5.1.3', `Bad address syntax: <${address}>`);
+  const domainOk =
+    DOMAIN.test(domain) || ADDRESS_LITERAL.test(domain) || (!ascii && UTF8_DOMAIN.test(domain));
+  if (!localOk || !domainOk || local.length > 64)
+    throw new SmtpError(501, '5.1.3', `Bad address syntax: <${address}>`);
   return address;
 }
 
 /** RFC 3461 §4: xtext, `+XX` hex escapes. */
 function decodeXtext(s: string): string {
-  if (!/^([\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2})*$/.test(s)) throw new SmtpError(501, '5.5.4', 'Bad xtext');
+  if (!/^([\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2})*$/.test(s))
+    throw new SmtpError(501, '5.5.4', 'Bad xtext');
   return s.replace(/\+([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
@@ -74,9 +88,11 @@ export function parseMailFrom(args: string, maxSize: number): { from: string; pa
   for (const [key, value] of params) {
     switch (key) {
       case 'SIZE':
-        if (value === true || !/^\d{1,20}$/.test(value)) throw new SmtpError(501, '5.5.4', 'SIZE needs a number');
+        if (value === true || !/^\d{1,20}$/.test(value))
+          throw new SmtpError(501, '5.5.4', 'SIZE needs a number');
         out.size = Number(value);
-        if (out.size > maxSize) throw new SmtpError(552, '5.3.4', `Message size exceeds the limit of ${maxSize} octets`);
+        if (out.size > maxSize)
+          throw new SmtpError(552, '5.3.4', `Message size exceeds the limit of ${maxSize} octets`);
         break;
       case 'BODY': {
         const v = value === true ? '' : value.toUpperCase();
@@ -115,7 +131,9 @@ export function parseRcptTo(args: string, utf8: boolean): { to: string; params: 
     if (key === 'NOTIFY') {
       if (value === true) throw new SmtpError(501, '5.5.4', 'NOTIFY needs a value');
       const list = value.toUpperCase().split(',');
-      const ok = list.every((v) => ['SUCCESS', 'FAILURE', 'DELAY'].includes(v)) || (list.length === 1 && list[0] === 'NEVER');
+      const ok =
+        list.every((v) => ['SUCCESS', 'FAILURE', 'DELAY'].includes(v)) ||
+        (list.length === 1 && list[0] === 'NEVER');
       if (!ok) throw new SmtpError(501, '5.5.4', 'Bad NOTIFY');
       out.notify = list;
     } else if (key === 'ORCPT') {

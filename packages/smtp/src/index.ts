@@ -8,4 +8,6 @@ export { SmtpError, SmtpReply } from './replies.js';
 export { transition, INITIAL_STATE } from './state.js';
 export type { SmtpState, SmtpEvent, Transaction, Recipient } from './state.js';
 export { parseMailFrom, parseRcptTo, checkAddress } from './envelope.js';
+export { measureSmtpIngest } from './bench.js';
+export type { SmtpIngestOptions, SmtpIngestResult } from './bench.js';
 export * from './relay/index.js';

@@ -10,7 +10,11 @@ export interface CapturedMail {
 
 /** Fault injection for testing clients' error paths (one listener's worth). */
 export interface SmtpFaults {
-  /** Answer `command` (MAIL, RCPT, DATA, EHLO, …) with this reply instead of processing it. */
+  /**
+   * Answer `command` (MAIL, RCPT, DATA, BDAT, EHLO, …) with this reply instead of processing it;
+   * the pseudo-commands GREETING (instead of the 220; 554 then waits for QUIT, anything else
+   * closes) and END-OF-DATA (instead of the reply after the message, which is dropped).
+   */
   replies?: Array<{ command: string; code: number; enhanced?: string; text: string }>;
   /** Answer STARTTLS with 454 4.7.0 (it is still advertised). */
   refuseStartTls?: boolean;
@@ -52,7 +56,9 @@ export interface SmtpServerOptions extends CommonServerOptions {
   authThrottle?: AuthThrottle;
 }
 
-export interface ResolvedSmtpOptions extends Required<Omit<SmtpServerOptions, 'capture' | 'faults' | 'deliverToGroup' | 'logger'>> {
+export interface ResolvedSmtpOptions extends Required<
+  Omit<SmtpServerOptions, 'capture' | 'faults' | 'deliverToGroup' | 'logger'>
+> {
   capture?: SmtpServerOptions['capture'];
   faults: SmtpFaults;
   deliverToGroup?: SmtpServerOptions['deliverToGroup'];

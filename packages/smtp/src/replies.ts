@@ -16,7 +16,9 @@ export class SmtpReply {
   /** RFC 5321 §4.2.1: `250-…` for every line but the last. */
   format(): string {
     const prefix = this.enhanced ? `${this.enhanced} ` : '';
-    return this.lines.map((l, i) => `${this.code}${i === this.lines.length - 1 ? ' ' : '-'}${i === 0 ? prefix : ''}${l}\r\n`).join('');
+    return this.lines
+      .map((l, i) => `${this.code}${i === this.lines.length - 1 ? ' ' : '-'}${i === 0 ? prefix : ''}${l}\r\n`)
+      .join('');
   }
 
   get isError(): boolean {

@@ -4,6 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import type { ConnectionOptions, ProtocolHandler } from '@postern/core';
+import { dropAfterBytes, type PeerStream } from './fault-stream.js';
 import { resolveOptions, type ResolvedSmtpOptions, type SmtpServerOptions } from './options.js';
 import { reply } from './replies.js';
 import { SmtpSession } from './session.js';
@@ -32,21 +33,25 @@ export class SmtpServer implements ProtocolHandler {
     const ip = socket.remoteAddress ?? 'unknown';
     const count = (this.perIp.get(ip) ?? 0) + 1;
     if (count > this.options.maxConnectionsPerIp) {
-      this.options.logger.warn({ remote: ip, limit: this.options.maxConnectionsPerIp }, 'too many connections from one address');
+      this.options.logger.warn(
+        { remote: ip, limit: this.options.maxConnectionsPerIp },
+        'too many connections from one address',
+      );
       if (options.implicitTls) socket.destroy();
-      else socket.end(reply(421, '4.7.0', 'Too many connections from your address, try again later').format());
+      else
+        socket.end(reply(421, '4.7.0', 'Too many connections from your address, try again later').format());
       return;
     }
     this.perIp.set(ip, count);
     const drop = this.options.faults.dropAfterBytes;
-    if (drop !== undefined) {
-      let received = 0;
-      socket.on('data', (d: Buffer) => {
-        received += d.length;
-        if (received >= drop) socket.destroy();
-      });
-    }
-    const session = new SmtpSession(socket, options.implicitTls, this.options, `${process.pid.toString(36)}${(this.nextId++).toString(36)}`);
+    // Under the LineChannel and the TLS engine: octets on the wire, before and after STARTTLS.
+    const stream: PeerStream = drop === undefined ? socket : dropAfterBytes(socket, drop);
+    const session = new SmtpSession(
+      stream,
+      options.implicitTls,
+      this.options,
+      `${process.pid.toString(36)}${(this.nextId++).toString(36)}`,
+    );
     const done = session.run();
     this.sessions.set(session, done);
     try {

@@ -3,10 +3,17 @@
  * pipelined input is waiting, RFC 2920 §3.1), STARTTLS (RFC 3207) and the session-level
  * commands. Transaction commands live in transaction.ts.
  */
-import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChannelClosedError, IdleTimeoutError, LineChannel, LineTooLongError, type Logger } from '@postern/core';
+import {
+  ChannelClosedError,
+  IdleTimeoutError,
+  LineChannel,
+  LineTooLongError,
+  type Logger,
+} from '@postern/core';
 import { AUTH_MECHANISMS, authenticate } from './auth.js';
+import type { PeerStream } from './fault-stream.js';
+import { GREETING, injectedReply } from './faults.js';
 import type { ResolvedSmtpOptions } from './options.js';
 import { R, SmtpError, SmtpReply, reply } from './replies.js';
 import { INITIAL_STATE, transition, type SmtpEvent, type SmtpState } from './state.js';
@@ -27,13 +34,16 @@ export class SmtpSession {
   readonly remoteAddress: string;
 
   constructor(
-    socket: Socket,
+    socket: PeerStream,
     private readonly implicitTls: boolean,
     readonly options: ResolvedSmtpOptions,
     readonly id: string,
   ) {
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
-    this.log = options.logger.child({ conn: id, remote: `${this.remoteAddress}:${socket.remotePort ?? '?'}` });
+    this.log = options.logger.child({
+      conn: id,
+      remote: `${this.remoteAddress}:${socket.remotePort ?? '?'}`,
+    });
     this.channel = new LineChannel(socket, {
       maxLineLength: options.maxLineLength,
       idleTimeoutMs: options.idleTimeoutMs,
@@ -81,10 +91,21 @@ export class SmtpSession {
   async run(): Promise<void> {
     try {
       if (this.implicitTls) {
-        const { session } = await this.channel.upgrade(this.options.tls.engine, { role: 'server', ...this.options.tls.server });
-        this.log.info({ tls: session.version, cipher: session.cipherSuite, sni: session.serverName }, 'implicit TLS established');
+        const { session } = await this.channel.upgrade(this.options.tls.engine, {
+          role: 'server',
+          ...this.options.tls.server,
+        });
+        this.log.info(
+          { tls: session.version, cipher: session.cipherSuite, sni: session.serverName },
+          'implicit TLS established',
+        );
       }
-      await this.send(reply(220, undefined, `${this.options.hostname} ESMTP Postern`));
+      const greeting = injectedReply(this.options.faults, GREETING);
+      await this.send(greeting ?? reply(220, undefined, `${this.options.hostname} ESMTP Postern`));
+      if (greeting && greeting.code !== 220) {
+        await this.refuseService(greeting);
+        return;
+      }
       for (;;) {
         if (this.stopRequested) {
           await this.send(R.shuttingDown(), { flush: true });
@@ -96,10 +117,10 @@ export class SmtpSession {
           line = await this.channel.readLine();
         } catch (err) {
           if (err instanceof LineTooLongError) {
+            this.log.info({ limit: this.options.maxLineLength, reply: 500 }, 'command line too long');
             if ((await this.countError(R.lineTooLong())) === 'quit') break;
             continue;
           }
-          if (err instanceof IdleTimeoutError) await this.send(R.idle(), { flush: true }).catch(() => undefined);
           throw err;
         } finally {
           this.waitingForCommand = false;
@@ -107,6 +128,8 @@ export class SmtpSession {
         if ((await this.execute(line)) === 'quit') break;
       }
     } catch (err) {
+      // RFC 5321 §4.5.3.2: a timeout inside DATA/BDAT ends the session too; say why.
+      if (err instanceof IdleTimeoutError) await this.send(R.idle(), { flush: true }).catch(() => undefined);
       if (!(err instanceof ChannelClosedError) && !this.stopRequested) {
         this.log.info({ err: (err as Error).message }, 'session ended abnormally');
       }
@@ -114,6 +137,25 @@ export class SmtpSession {
       await this.flush().catch(() => undefined);
       if (this.state.kind === 'bdat') await this.state.spool.dispose();
       await this.channel.close().catch(() => this.channel.destroy());
+    }
+  }
+
+  /**
+   * RFC 5321 §3.1: after a 554 greeting the server waits for QUIT and answers anything else
+   * with 503; after any other refusal (421) it closes at once.
+   */
+  private async refuseService(greeting: SmtpReply): Promise<void> {
+    if (greeting.code !== 554) return;
+    for (;;) {
+      const line = await this.channel.readLine().catch((err: unknown) => {
+        if (err instanceof LineTooLongError) return '';
+        throw err;
+      });
+      if (/^QUIT\s*$/i.test(line)) {
+        await this.send(reply(221, '2.0.0', `${this.options.hostname} closing connection`), { flush: true });
+        return;
+      }
+      await this.send(reply(503, '5.5.1', 'No SMTP service here; QUIT'));
     }
   }
 
@@ -131,9 +173,12 @@ export class SmtpSession {
     const sp = line.indexOf(' ');
     const verb = (sp === -1 ? line : line.slice(0, sp)).toUpperCase();
     const args = sp === -1 ? '' : line.slice(sp + 1);
-    const injected = this.options.faults.replies?.find((f) => f.command.toUpperCase() === verb);
+    const injected = injectedReply(this.options.faults, verb);
     if (injected) {
-      await this.send(reply(injected.code, injected.enhanced, injected.text));
+      // RFC 3030 §2: a BDAT chunk follows its command whatever the reply; consume it.
+      const size = verb === 'BDAT' ? /^\s*(\d{1,15})\b/.exec(args)?.[1] : undefined;
+      if (size !== undefined) for await (const _ of this.channel.readExact(Number(size)));
+      await this.send(injected);
       return 'continue';
     }
     try {
@@ -141,7 +186,10 @@ export class SmtpSession {
     } catch (err) {
       if (err instanceof SmtpError) {
         // Never echo AUTH payloads into logs: the verb and the reply are enough.
-        this.log.info({ command: verb, reply: err.reply.code, enhanced: err.reply.enhanced }, 'command refused');
+        this.log.info(
+          { command: verb, reply: err.reply.code, enhanced: err.reply.enhanced },
+          'command refused',
+        );
         if (err.close) {
           await this.send(err.reply, { flush: true });
           return 'quit';
@@ -149,6 +197,14 @@ export class SmtpSession {
         return err.reply.code >= 500 ? this.countError(err.reply) : (await this.send(err.reply), 'continue');
       }
       if (err instanceof ChannelClosedError || err instanceof IdleTimeoutError) throw err;
+      // An over-long AUTH continuation line (RFC 4954 §4): the channel resyncs at the next CRLF.
+      if (err instanceof LineTooLongError) {
+        this.log.info(
+          { command: verb, limit: this.options.maxLineLength, reply: 500 },
+          'continuation line too long',
+        );
+        return this.countError(R.lineTooLong());
+      }
       this.log.error({ command: verb, err: (err as Error).message }, 'command failed');
       await this.send(R.tempFailure().reply);
       return 'continue';
@@ -189,12 +245,16 @@ export class SmtpSession {
         return 'quit';
       case 'VRFY':
         // RFC 5321 §3.5.3: 252 rather than disclosing who exists.
-        await this.send(reply(252, '2.5.0', 'Cannot VRFY user, but will accept message and attempt delivery'));
+        await this.send(
+          reply(252, '2.5.0', 'Cannot VRFY user, but will accept message and attempt delivery'),
+        );
         return 'continue';
       case 'EXPN':
         throw new SmtpError(502, '5.5.1', 'EXPN not available');
       case 'HELP':
-        await this.send(reply(214, '2.0.0', 'Commands: EHLO HELO STARTTLS AUTH MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY'));
+        await this.send(
+          reply(214, '2.0.0', 'Commands: EHLO HELO STARTTLS AUTH MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY'),
+        );
         return 'continue';
       default:
         throw R.unrecognized();
@@ -214,10 +274,20 @@ export class SmtpSession {
       await this.send(reply(250, undefined, greeting));
       return 'continue';
     }
-    const lines = [greeting, 'PIPELINING', `SIZE ${this.options.maxMessageSize}`, '8BITMIME', 'ENHANCEDSTATUSCODES', 'SMTPUTF8', 'CHUNKING', 'DSN'];
+    const lines = [
+      greeting,
+      'PIPELINING',
+      `SIZE ${this.options.maxMessageSize}`,
+      '8BITMIME',
+      'ENHANCEDSTATUSCODES',
+      'SMTPUTF8',
+      'CHUNKING',
+      'DSN',
+    ];
     if (!this.channel.isSecure) lines.push('STARTTLS');
     // RFC 4954 §4 and DESIGN.md: no AUTH on the wire before TLS, unless a test rig asked.
-    if (this.channel.isSecure || this.options.allowInsecureAuth) lines.push(`AUTH ${AUTH_MECHANISMS.join(' ')}`);
+    if (this.channel.isSecure || this.options.allowInsecureAuth)
+      lines.push(`AUTH ${AUTH_MECHANISMS.join(' ')}`);
     // RFC 2034 §3: no enhanced code on the EHLO response.
     await this.send(reply(250, undefined, lines));
     return 'continue';
@@ -239,9 +309,19 @@ export class SmtpSession {
     }
     try {
       // RFC 3207 §4.2: whatever the client pipelined after STARTTLS is dropped by upgrade().
-      const { session, discardedBytes } = await this.channel.upgrade(this.options.tls.engine, { role: 'server', ...this.options.tls.server }, go);
+      const { session, discardedBytes } = await this.channel.upgrade(
+        this.options.tls.engine,
+        { role: 'server', ...this.options.tls.server },
+        go,
+      );
       this.log.info(
-        { tls: session.version, cipher: session.cipherSuite, group: session.group, sni: session.serverName, discardedBytes },
+        {
+          tls: session.version,
+          cipher: session.cipherSuite,
+          group: session.group,
+          sni: session.serverName,
+          discardedBytes,
+        },
         'STARTTLS established',
       );
     } catch (err) {
@@ -256,12 +336,21 @@ export class SmtpSession {
 
   private async auth(args: string): Promise<Outcome> {
     if (this.state.kind === 'connected') throw new SmtpError(503, '5.5.1', 'Send EHLO first');
-    if (this.state.kind !== 'ready') throw new SmtpError(503, '5.5.1', 'AUTH not allowed during a mail transaction');
+    if (this.state.kind !== 'ready')
+      throw new SmtpError(503, '5.5.1', 'AUTH not allowed during a mail transaction');
     if (this.user !== undefined) throw new SmtpError(503, '5.5.1', 'Already authenticated');
     if (!this.channel.isSecure && !this.options.allowInsecureAuth) {
       throw new SmtpError(538, '5.7.11', 'Encryption required for requested authentication mechanism');
     }
-    this.user = await authenticate(this.options, { send: (r) => this.send(r, { flush: true }), readLine: () => this.readLine(), remoteAddress: this.remoteAddress }, args);
+    this.user = await authenticate(
+      this.options,
+      {
+        send: (r) => this.send(r, { flush: true }),
+        readLine: () => this.readLine(),
+        remoteAddress: this.remoteAddress,
+      },
+      args,
+    );
     this.log.info({ user: this.user }, 'authenticated');
     await this.send(reply(235, '2.7.0', 'Authentication successful'));
     return 'continue';

@@ -25,7 +25,8 @@ export class MessageSpool {
 
   async write(chunk: Buffer): Promise<void> {
     this.size += chunk.length;
-    if (this.head.length < 64 * 1024) this.head = Buffer.concat([this.head, chunk.subarray(0, 64 * 1024 - this.head.length)]);
+    if (this.head.length < 64 * 1024)
+      this.head = Buffer.concat([this.head, chunk.subarray(0, 64 * 1024 - this.head.length)]);
     if (!this.file && this.memoryBytes + chunk.length <= SPILL_AT) {
       this.chunks.push(chunk);
       this.memoryBytes += chunk.length;

@@ -56,7 +56,8 @@ export function transition(state: SmtpState, event: SmtpEvent): SmtpState {
       return state.kind === 'connected' ? state : { kind: 'ready', helo: state.helo };
     case 'mail':
       if (state.kind === 'connected') throw new SmtpError(503, '5.5.1', 'Send EHLO or HELO first');
-      if (state.kind !== 'ready') throw new SmtpError(503, '5.5.1', 'Sender already given; RSET to start over');
+      if (state.kind !== 'ready')
+        throw new SmtpError(503, '5.5.1', 'Sender already given; RSET to start over');
       return { kind: 'mail', helo: state.helo, tx: event.tx };
     case 'rcpt':
       if (state.kind === 'bdat') throw new SmtpError(503, '5.5.1', 'RCPT not allowed during BDAT');

@@ -30,11 +30,20 @@ function withProtocol(f: TraceFacts): string {
   return `${base}${f.tls ? 'S' : ''}${f.authenticated ? 'A' : ''}`;
 }
 
+/** RFC 5321 §4.1.3 address literal: `[192.0.2.1]`, `[IPv6:2001:db8::1]` (v4-mapped shown as v4). */
+export function addressLiteral(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return `[${mapped[1]}]`;
+  return address.includes(':') ? `[IPv6:${address}]` : `[${address}]`;
+}
+
 export function receivedHeader(f: TraceFacts): string {
-  const tls = f.tls ? `\r\n\t(using ${f.tls.version} with cipher ${f.tls.cipherSuite}${f.tls.group ? ` group ${f.tls.group}` : ''})` : '';
+  const tls = f.tls
+    ? `\r\n\t(using ${f.tls.version} with cipher ${f.tls.cipherSuite}${f.tls.group ? ` group ${f.tls.group}` : ''})`
+    : '';
   const forClause = f.recipients.length === 1 ? `\r\n\tfor <${f.recipients[0]}>` : '';
   return (
-    `Received: from ${f.heloName} ([${f.remoteAddress}])\r\n\tby ${f.hostname} (Postern) with ${withProtocol(f)} id ${f.id}` +
+    `Received: from ${f.heloName} (${addressLiteral(f.remoteAddress)})\r\n\tby ${f.hostname} (Postern) with ${withProtocol(f)} id ${f.id}` +
     `${tls}${forClause};\r\n\t${rfc5322Date(f.date ?? new Date())}\r\n`
   );
 }

@@ -5,6 +5,7 @@
  */
 import { BlockTooLargeError } from '@postern/core';
 import { deliverTransaction } from './delivery.js';
+import { END_OF_DATA, injectedReply } from './faults.js';
 import { parseMailFrom, parseRcptTo } from './envelope.js';
 import { R, SmtpError, reply } from './replies.js';
 import type { SmtpSession } from './session.js';
@@ -19,9 +20,11 @@ export async function mail(s: SmtpSession, args: string): Promise<void> {
   if (s.state.kind === 'connected') throw new SmtpError(503, '5.5.1', 'Send EHLO or HELO first');
   if (s.state.kind !== 'ready') throw new SmtpError(503, '5.5.1', 'Sender already given; RSET to start over');
   // RFC 6409 §4.3: submission requires authentication.
-  if (options.role === 'submission' && s.user === undefined) throw new SmtpError(530, '5.7.0', 'Authentication required');
+  if (options.role === 'submission' && s.user === undefined)
+    throw new SmtpError(530, '5.7.0', 'Authentication required');
   const { from, params } = parseMailFrom(args, options.maxMessageSize);
-  if (params.smtputf8 && s.state.helo.extended === false) throw new SmtpError(503, '5.5.1', 'SMTPUTF8 needs EHLO');
+  if (params.smtputf8 && s.state.helo.extended === false)
+    throw new SmtpError(503, '5.5.1', 'SMTPUTF8 needs EHLO');
   if (options.role === 'submission' && options.checkSenderOwnership && from !== '') {
     const owner = await options.store.accounts.resolve(from);
     if (owner === undefined || owner.toLowerCase() !== s.user!.toLowerCase()) {
@@ -32,6 +35,21 @@ export async function mail(s: SmtpSession, args: string): Promise<void> {
   await s.send(reply(250, '2.1.0', 'Sender OK'));
 }
 
+/**
+ * RFC 5321 §4.5.1: every domain's postmaster MUST be deliverable. Without an alias of its own,
+ * postmaster@<any local domain> (and the bare `postmaster`) goes to the first postmaster that
+ * resolves: the hostname's, then each local domain's in order.
+ */
+async function postmasterFallback(s: SmtpSession, full: string): Promise<string | undefined> {
+  if (!/^postmaster@/i.test(full)) return undefined;
+  const { accounts } = s.options.store;
+  for (const domain of [s.options.hostname, ...(await accounts.listDomains())]) {
+    const user = await accounts.resolve(`postmaster@${domain}`);
+    if (user !== undefined) return user;
+  }
+  return undefined;
+}
+
 async function classify(s: SmtpSession, address: string): Promise<Recipient['target']> {
   const { store, deliverToGroup, hostname } = s.options;
   const full = address === 'postmaster' ? `postmaster@${hostname}` : address;
@@ -40,12 +58,13 @@ async function classify(s: SmtpSession, address: string): Promise<Recipient['tar
     if (group) return { kind: 'group', group: group.name };
   }
   if (address === 'postmaster' || (await store.accounts.isLocalDomain(domainOf(full)))) {
-    const user = await store.accounts.resolve(full);
+    const user = (await store.accounts.resolve(full)) ?? (await postmasterFallback(s, full));
     if (user === undefined) throw new SmtpError(550, '5.1.1', `<${address}>: user unknown`);
     return { kind: 'local', user };
   }
-  // Never an open relay (DESIGN.md, security stance).
-  if (s.user === undefined) throw new SmtpError(550, '5.7.1', `<${address}>: relaying denied`);
+  // Never an open relay (DESIGN.md, security stance). Capture mode relays nothing: it keeps
+  // the mail for the test rig, so it takes other domains from anyone (issue 6).
+  if (s.user === undefined && s.options.relay !== 'capture') throw new SmtpError(550, '5.7.1', `<${address}>: relaying denied`);
   return { kind: 'remote' };
 }
 
@@ -54,7 +73,8 @@ export async function rcpt(s: SmtpSession, args: string): Promise<void> {
   if (state.kind === 'bdat') throw new SmtpError(503, '5.5.1', 'RCPT not allowed during BDAT');
   if (state.kind !== 'mail') throw new SmtpError(503, '5.5.1', 'Need MAIL before RCPT');
   // RFC 5321 §4.5.3.1.10: 452 for too many recipients, the client sends the rest later.
-  if (state.tx.recipients.length >= s.options.maxRecipients) throw new SmtpError(452, '4.5.3', 'Too many recipients');
+  if (state.tx.recipients.length >= s.options.maxRecipients)
+    throw new SmtpError(452, '4.5.3', 'Too many recipients');
   const { to, params } = parseRcptTo(args, state.tx.params.smtputf8);
   const target = await classify(s, to);
   s.apply({ type: 'rcpt', recipient: { address: to, params, target } });
@@ -62,6 +82,13 @@ export async function rcpt(s: SmtpSession, args: string): Promise<void> {
 }
 
 async function finish(s: SmtpSession, tx: Transaction, spool: MessageSpool): Promise<void> {
+  const injected = injectedReply(s.options.faults, END_OF_DATA);
+  if (injected) {
+    await spool.dispose();
+    s.apply({ type: 'message-done' });
+    await s.send(injected);
+    return;
+  }
   const id = newMessageId();
   try {
     const result = await deliverTransaction(s.options, tx, spool, {
@@ -71,7 +98,10 @@ async function finish(s: SmtpSession, tx: Transaction, spool: MessageSpool): Pro
       tls: s.channel.tls,
       user: s.user,
     });
-    s.log.info({ id, from: tx.from, rcpts: tx.recipients.length, size: spool.size, ...result }, 'message accepted');
+    s.log.info(
+      { id, from: tx.from, rcpts: tx.recipients.length, size: spool.size, ...result },
+      'message accepted',
+    );
   } catch (err) {
     s.log.error({ id, err: (err as Error).message }, 'delivery failed');
     throw R.tempFailure();
@@ -88,13 +118,18 @@ export async function data(s: SmtpSession, args: string): Promise<void> {
   await s.send(reply(354, undefined, 'Start mail input; end with <CRLF>.<CRLF>'), { flush: true });
   const spool = new MessageSpool();
   try {
-    for await (const chunk of s.channel.readDotBlock(s.options.maxMessageSize)) await spool.write(chunk as Buffer);
+    for await (const chunk of s.channel.readDotBlock(s.options.maxMessageSize))
+      await spool.write(chunk as Buffer);
   } catch (err) {
     await spool.dispose();
     if (err instanceof BlockTooLargeError) {
       s.apply({ type: 'message-done' });
       // RFC 1870 §6.2 / RFC 5321 §4.5.3.1.10: 552 after the whole block was read.
-      throw new SmtpError(552, '5.3.4', `Message exceeds the size limit of ${s.options.maxMessageSize} octets`);
+      throw new SmtpError(
+        552,
+        '5.3.4',
+        `Message exceeds the size limit of ${s.options.maxMessageSize} octets`,
+      );
     }
     throw err;
   }
@@ -120,7 +155,9 @@ export async function bdat(s: SmtpSession, args: string): Promise<'continue' | '
   } else {
     spool = new MessageSpool();
     sequenceError =
-      state.kind === 'mail' ? new SmtpError(554, '5.5.1', 'No valid recipients') : new SmtpError(503, '5.5.1', 'Need MAIL and RCPT before BDAT');
+      state.kind === 'mail'
+        ? new SmtpError(554, '5.5.1', 'No valid recipients')
+        : new SmtpError(503, '5.5.1', 'Need MAIL and RCPT before BDAT');
   }
   // The chunk is always consumed, even when refused, so the next command line is found.
   const tooBig = spool.size + size > s.options.maxMessageSize;

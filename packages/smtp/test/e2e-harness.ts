@@ -9,7 +9,13 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { CertificateStore, generateSelfSigned, NativeTlsEngine, type Logger } from '@postern/core';
+import {
+  CertificateStore,
+  generateSelfSigned,
+  NativeTlsEngine,
+  type Logger,
+  type TlsEngine,
+} from '@postern/core';
 import { openFsStore, type Store } from '@postern/store';
 import { SmtpServer, type CapturedMail } from '../src/index.js';
 
@@ -45,7 +51,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export type HarnessOptions = Partial<Omit<SmtpServerOptions, 'store' | 'tls' | 'hostname'>> & { logger?: Logger };
+export type HarnessOptions = Partial<Omit<SmtpServerOptions, 'store' | 'tls' | 'hostname'>> & {
+  logger?: Logger;
+  /** Wrap the store the server sees (failure injection); the harness keeps the real one. */
+  wrapStore?: (store: Store) => Store;
+  /** The server's TLS engine (default NativeTlsEngine). */
+  engine?: TlsEngine;
+};
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -66,16 +78,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const caFile = join(dir, 'ca.pem');
   await writeFile(caFile, cert.certificateChainPem);
   const captured: CapturedMail[] = [];
+  const { wrapStore, engine, ...rest } = options;
   const server = new SmtpServer({
     hostname: 'mx.example.org',
-    tls: { engine: new NativeTlsEngine(), server: { certificates: new CertificateStore([cert]) } },
-    store,
+    tls: { engine: engine ?? new NativeTlsEngine(), server: { certificates: new CertificateStore([cert]) } },
+    store: wrapStore ? wrapStore(store) : store,
     role: 'mx',
     relay: 'queue',
     capture: async (mail: CapturedMail) => {
       captured.push(mail);
     },
-    ...options,
+    ...rest,
   } as SmtpServerOptions);
   const handled = new Set<Promise<void>>();
   const sockets = new Set<Socket>();
@@ -130,7 +143,9 @@ export async function inbox(store: Store, user: string): Promise<Buffer[]> {
  */
 export function addedPrefix(stored: Buffer, original: Buffer): string {
   if (stored.length < original.length || !stored.subarray(stored.length - original.length).equals(original)) {
-    throw new Error(`stored message does not end with the original (${stored.length} vs ${original.length} octets)`);
+    throw new Error(
+      `stored message does not end with the original (${stored.length} vs ${original.length} octets)`,
+    );
   }
   return stored.subarray(0, stored.length - original.length).toString('utf8');
 }
@@ -176,7 +191,10 @@ export class RawClient {
     w?.();
   }
 
-  static async connect(port: number, options: { implicitTls?: boolean; ca?: string } = {}): Promise<RawClient> {
+  static async connect(
+    port: number,
+    options: { implicitTls?: boolean; ca?: string; localAddress?: string } = {},
+  ): Promise<RawClient> {
     if (options.implicitTls) {
       const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: options.ca });
       await new Promise<void>((resolve, reject) => {
@@ -185,7 +203,7 @@ export class RawClient {
       });
       return new RawClient(s);
     }
-    const s = netConnect({ host: '127.0.0.1', port });
+    const s = netConnect({ host: '127.0.0.1', port, localAddress: options.localAddress });
     await new Promise<void>((resolve, reject) => {
       s.once('connect', resolve);
       s.once('error', reject);
@@ -200,7 +218,9 @@ export class RawClient {
   /** The next complete reply; rejects if the connection closes first. */
   async reply(): Promise<Reply> {
     for (;;) {
-      const m = /^(?:(\d{3})-[^\r\n]*\r\n)*(\d{3}) [^\r\n]*\r\n/.exec(this.buffer) ?? /^(\d{3})\r\n/.exec(this.buffer);
+      const m =
+        /^(?:(\d{3})-[^\r\n]*\r\n)*(\d{3}) [^\r\n]*\r\n/.exec(this.buffer) ??
+        /^(\d{3})\r\n/.exec(this.buffer);
       if (m) {
         const raw = m[0];
         this.buffer = this.buffer.slice(raw.length);

@@ -4,15 +4,34 @@
  * what the store holds afterwards.
  */
 import assert from 'node:assert/strict';
-import { ALICE, ALICE_PW, BOB, addedPrefix, inbox, message, RawClient, startHarness, type Harness } from './e2e-harness.js';
+import {
+  ALICE,
+  ALICE_PW,
+  BOB,
+  addedPrefix,
+  inbox,
+  message,
+  RawClient,
+  startHarness,
+  type Harness,
+} from './e2e-harness.js';
 
-const HELLO = message({ From: BOB, To: ALICE, Subject: 'hi', 'Message-ID': '<1@example.org>', Date: 'Mon, 23 Nov 2026 08:00:00 +0000' }, 'Hello.\r\n');
+const HELLO = message(
+  {
+    From: BOB,
+    To: ALICE,
+    Subject: 'hi',
+    'Message-ID': '<1@example.org>',
+    Date: 'Mon, 23 Nov 2026 08:00:00 +0000',
+  },
+  'Hello.\r\n',
+);
 
 function enhanced(line: string | undefined): string {
   return /^(\d\.\d{1,3}\.\d{1,3}) /.exec(line ?? '')?.[1] ?? '';
 }
 
-describe('smtp server: protocol (raw client)', function () {
+describe('smtp server: MX protocol (raw client)', function () {
   let h: Harness;
   afterEach(async () => {
     await h?.close();
@@ -31,7 +50,16 @@ describe('smtp server: protocol (raw client)', function () {
       const ehlo = await c.command('EHLO client.example.net');
       assert.equal(ehlo.code, 250);
       const ext = ehlo.lines.slice(1).map((l) => l.split(' ')[0]!.toUpperCase());
-      for (const e of ['PIPELINING', 'SIZE', '8BITMIME', 'ENHANCEDSTATUSCODES', 'SMTPUTF8', 'CHUNKING', 'DSN', 'STARTTLS']) {
+      for (const e of [
+        'PIPELINING',
+        'SIZE',
+        '8BITMIME',
+        'ENHANCEDSTATUSCODES',
+        'SMTPUTF8',
+        'CHUNKING',
+        'DSN',
+        'STARTTLS',
+      ]) {
         assert.ok(ext.includes(e), `EHLO lacks ${e}: ${ehlo.raw}`);
       }
       assert.ok(!ext.includes('AUTH'), 'AUTH must not be offered before TLS');
@@ -45,7 +73,15 @@ describe('smtp server: protocol (raw client)', function () {
       const c = await RawClient.connect(h.port);
       await c.reply();
       await c.command('HELO client.example.net');
-      for (const cmd of ['NOOP', 'RSET', 'VRFY alice', 'FOO bar', 'MAIL FROM:<x@example.net>', 'RCPT TO:<alice@example.org>', 'QUIT']) {
+      for (const cmd of [
+        'NOOP',
+        'RSET',
+        'VRFY alice',
+        'FOO bar',
+        'MAIL FROM:<x@example.net>',
+        'RCPT TO:<alice@example.org>',
+        'QUIT',
+      ]) {
         const r = await c.command(cmd);
         assert.notEqual(enhanced(r.lines[0]), '', `${cmd} → ${r.raw}`);
         assert.equal(enhanced(r.lines[0])[0], String(r.code)[0], `class of ${cmd} → ${r.raw}`);
@@ -96,7 +132,9 @@ describe('smtp server: protocol (raw client)', function () {
       await c.reply();
       await c.command('EHLO client.example.net');
       // The injected transaction rides in the same packet as STARTTLS.
-      c.write('STARTTLS\r\nMAIL FROM:<evil@example.net>\r\nRCPT TO:<alice@example.org>\r\nDATA\r\nSubject: injected\r\n\r\nx\r\n.\r\n');
+      c.write(
+        'STARTTLS\r\nMAIL FROM:<evil@example.net>\r\nRCPT TO:<alice@example.org>\r\nDATA\r\nSubject: injected\r\n\r\nx\r\n.\r\n',
+      );
       const r = await c.reply();
       assert.equal(r.code, 220);
       assert.equal(c.pending, '', 'nothing may follow the 220 in plaintext');
@@ -159,6 +197,22 @@ describe('smtp server: protocol (raw client)', function () {
       assert.equal(data.code, 554, 'DATA without a valid recipient');
     });
 
+    it('accepts postmaster, bare or at any local domain (RFC 5321 §4.5.1), once one postmaster exists', async () => {
+      const c = await RawClient.connect(h.port);
+      await c.reply();
+      await c.command('EHLO client.example.net');
+      await c.command('MAIL FROM:<carol@example.net>');
+      assert.equal((await c.command('RCPT TO:<Postmaster>')).code, 550, 'nobody to deliver to yet');
+      await h.store.accounts.addAlias('postmaster@example.org', ALICE);
+      assert.equal((await c.command('RCPT TO:<Postmaster>')).code, 250);
+      await h.store.accounts.addDomain('example.com');
+      assert.equal((await c.command('RCPT TO:<POSTMASTER@example.com>')).code, 250);
+      assert.equal((await c.command('RCPT TO:<nobody@example.com>')).code, 550);
+      await c.command('DATA');
+      assert.equal((await c.command(`${HELLO.toString('utf8')}.`)).code, 250);
+      assert.equal((await inbox(h.store, ALICE)).length, 1, 'one copy for the postmaster');
+    });
+
     it('refuses AUTH before TLS and refuses MAIL-less sequences with 503', async () => {
       const c = await RawClient.connect(h.port);
       await c.reply();
@@ -206,7 +260,16 @@ describe('smtp server: protocol (raw client)', function () {
       assert.equal((await c.command('MAIL FROM:<jörg@example.net> SMTPUTF8')).code, 250);
       assert.equal((await c.command('RCPT TO:<alice@example.org>')).code, 250);
       await c.command('DATA');
-      const body = message({ From: 'jörg@example.net', To: ALICE, Subject: 'Grüße', 'Message-ID': '<u@x>', Date: 'Mon, 23 Nov 2026 08:00:00 +0000' }, 'Schöne Grüße — ✓\r\n');
+      const body = message(
+        {
+          From: 'jörg@example.net',
+          To: ALICE,
+          Subject: 'Grüße',
+          'Message-ID': '<u@x>',
+          Date: 'Mon, 23 Nov 2026 08:00:00 +0000',
+        },
+        'Schöne Grüße — ✓\r\n',
+      );
       assert.equal((await c.command(`${body.toString('utf8')}.`)).code, 250);
       const [stored] = await inbox(h.store, ALICE);
       const prefix = addedPrefix(stored!, body);
@@ -227,11 +290,15 @@ describe('smtp server: protocol (raw client)', function () {
       const c = await RawClient.connect(h.port);
       await c.reply();
       await c.command('EHLO client.example.net');
-      c.write('MAIL FROM:<carol@example.net>\r\nRCPT TO:<alice@example.org>\r\nRCPT TO:<nobody@example.org>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n');
+      c.write(
+        'MAIL FROM:<carol@example.net>\r\nRCPT TO:<alice@example.org>\r\nRCPT TO:<nobody@example.org>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n',
+      );
       const codes = [];
       for (let i = 0; i < 5; i++) codes.push((await c.reply()).code);
       assert.deepEqual(codes, [250, 250, 550, 250, 354]);
-      c.write(`${HELLO.toString('utf8')}.\r\nMAIL FROM:<carol@example.net>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n${HELLO.toString('utf8')}.\r\nQUIT\r\n`);
+      c.write(
+        `${HELLO.toString('utf8')}.\r\nMAIL FROM:<carol@example.net>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n${HELLO.toString('utf8')}.\r\nQUIT\r\n`,
+      );
       const rest = [];
       for (let i = 0; i < 6; i++) rest.push((await c.reply()).code);
       assert.deepEqual(rest, [250, 250, 250, 354, 250, 221]);
@@ -247,7 +314,10 @@ describe('smtp server: protocol (raw client)', function () {
       await c.command('MAIL FROM:<carol@example.net> BODY=8BITMIME');
       await c.command('RCPT TO:<alice@example.org>');
       // Chunks split anywhere, a dot at the start of a line stays as it is (no stuffing in BDAT).
-      const msg = Buffer.from('Subject: bdat\r\nMessage-ID: <b@x>\r\n\r\n.leading dot\r\n\u00e9t\u00e9\r\n.\r\nend\r\n', 'utf8');
+      const msg = Buffer.from(
+        'Subject: bdat\r\nMessage-ID: <b@x>\r\n\r\n.leading dot\r\n\u00e9t\u00e9\r\n.\r\nend\r\n',
+        'utf8',
+      );
       const a = msg.subarray(0, 20);
       const b = msg.subarray(20);
       c.write(Buffer.concat([Buffer.from(`BDAT ${a.length}\r\n`), a]));
@@ -257,7 +327,15 @@ describe('smtp server: protocol (raw client)', function () {
       const last = await c.command('BDAT 0 LAST');
       assert.equal(last.code, 250);
       // A second transaction pipelined entirely, the data in the LAST chunk.
-      c.write(Buffer.concat([Buffer.from(`MAIL FROM:<carol@example.net>\r\nRCPT TO:<alice@example.org>\r\nBDAT ${msg.length} LAST\r\n`), msg, Buffer.from('NOOP\r\n')]));
+      c.write(
+        Buffer.concat([
+          Buffer.from(
+            `MAIL FROM:<carol@example.net>\r\nRCPT TO:<alice@example.org>\r\nBDAT ${msg.length} LAST\r\n`,
+          ),
+          msg,
+          Buffer.from('NOOP\r\n'),
+        ]),
+      );
       const codes = [];
       for (let i = 0; i < 4; i++) codes.push((await c.reply()).code);
       assert.deepEqual(codes, [250, 250, 250, 250]);
@@ -334,125 +412,6 @@ describe('smtp server: protocol (raw client)', function () {
       assert.equal(r.code, 421, r.raw);
       assert.equal(enhanced(r.lines[0])[0], '4');
       await c.closed();
-    });
-
-    it('keeps DSN parameters (RFC 3461) with the envelope in the queue', async () => {
-      await h.close();
-      h = await startHarness({ role: 'submission', relay: 'queue' });
-      const c = await RawClient.connect(h.port);
-      await c.reply();
-      await c.startTls(h.ca);
-      assert.equal((await c.auth(ALICE, ALICE_PW)).code, 235);
-      assert.equal((await c.command('MAIL FROM:<alice@example.org> RET=HDRS ENVID=abc+2Bdef')).code, 250);
-      assert.equal((await c.command('RCPT TO:<dave@remote.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;dave@remote.example')).code, 250);
-      await c.command('DATA');
-      assert.equal((await c.command(`${HELLO.toString('utf8')}.`)).code, 250);
-      const [item, ...more] = await h.store.queue.list();
-      assert.equal(more.length, 0);
-      assert.deepEqual(item!.envelope.to, ['dave@remote.example']);
-      assert.equal(item!.envelope.from, ALICE);
-      assert.equal(item!.envelope.dsn?.ret, 'HDRS');
-      assert.equal(item!.envelope.dsn?.envid, 'abc+def');
-      assert.deepEqual(item!.envelope.dsn?.notify?.['dave@remote.example'], ['SUCCESS', 'FAILURE']);
-    });
-  });
-
-  describe('submission role', function () {
-    beforeEach(async () => {
-      h = await startHarness({ role: 'submission', relay: 'queue' });
-    });
-
-    it('requires AUTH before MAIL (530 5.7.0) and offers AUTH only under TLS', async () => {
-      const c = await RawClient.connect(h.port);
-      await c.reply();
-      const plain = await c.command('EHLO client.example.net');
-      assert.ok(!plain.lines.some((l) => /^AUTH/i.test(l)));
-      const mail = await c.command('MAIL FROM:<alice@example.org>');
-      assert.equal(mail.code, 530);
-      assert.equal(enhanced(mail.lines[0]), '5.7.0');
-      await c.command('STARTTLS');
-      await c.upgrade(h.ca);
-      const tls = await c.command('EHLO client.example.net');
-      const auth = tls.lines.find((l) => /^AUTH /i.test(l));
-      assert.ok(auth && /PLAIN/.test(auth) && /LOGIN/.test(auth), tls.raw);
-      assert.equal((await c.command('MAIL FROM:<alice@example.org>')).code, 530);
-    });
-
-    it('authenticates with PLAIN and LOGIN, refuses bad passwords with 535 5.7.8', async () => {
-      const c = await RawClient.connect(h.port);
-      await c.reply();
-      await c.startTls(h.ca);
-      const bad = await c.auth(ALICE, 'wrong');
-      assert.equal(bad.code, 535);
-      assert.equal(enhanced(bad.lines[0]), '5.7.8');
-      assert.equal((await c.command('AUTH LOGIN')).code, 334);
-      assert.equal((await c.command(Buffer.from(ALICE).toString('base64'))).code, 334);
-      const ok = await c.command(Buffer.from(ALICE_PW).toString('base64'));
-      assert.equal(ok.code, 235, ok.raw);
-      assert.equal((await c.auth(ALICE, ALICE_PW)).code, 503, 'AUTH twice');
-    });
-
-    it('relays for an authenticated user to the queue, adds Message-ID and Date when missing', async () => {
-      const c = await RawClient.connect(h.port);
-      await c.reply();
-      await c.startTls(h.ca);
-      await c.auth(ALICE, ALICE_PW);
-      const bare = message({ From: ALICE, To: 'dave@remote.example, bob@example.org', Subject: 'bare' }, 'no id, no date\r\n');
-      await c.command('MAIL FROM:<alice@example.org>');
-      assert.equal((await c.command('RCPT TO:<dave@remote.example>')).code, 250);
-      assert.equal((await c.command('RCPT TO:<bob@example.org>')).code, 250);
-      await c.command('DATA');
-      assert.equal((await c.command(`${bare.toString('utf8')}.`)).code, 250);
-      const [stored] = await inbox(h.store, BOB);
-      const prefix = addedPrefix(stored!, bare);
-      assert.match(prefix, /^Message-ID: <[^>]+@[^>]+>\r\n/m);
-      assert.match(prefix, /^Date: \w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}\r\n/m);
-      assert.match(prefix, /with ESMTPSA/);
-      const [item] = await h.store.queue.list();
-      assert.deepEqual(item!.envelope.to, ['dave@remote.example']);
-      const chunks: Buffer[] = [];
-      for await (const x of await h.store.queue.openMessage(item!.id)) chunks.push(x as Buffer);
-      const queued = Buffer.concat(chunks);
-      const qprefix = addedPrefix(queued, bare);
-      assert.match(qprefix, /^Message-ID:/m);
-      assert.doesNotMatch(qprefix, /^Return-Path:/m, 'Return-Path is for the final delivery only');
-    });
-
-    it('checks that MAIL FROM belongs to the user (553 5.7.1) when configured', async () => {
-      const c = await RawClient.connect(h.port);
-      await c.reply();
-      await c.startTls(h.ca);
-      await c.auth(ALICE, ALICE_PW);
-      const r = await c.command('MAIL FROM:<bob@example.org>');
-      assert.ok(r.code === 553 || r.code === 550, r.raw);
-      assert.equal(enhanced(r.lines[0]), '5.7.1');
-      assert.equal((await c.command('MAIL FROM:<alice@example.org>')).code, 250);
-      await h.close();
-      h = await startHarness({ role: 'submission', relay: 'queue', checkSenderOwnership: false });
-      const d = await RawClient.connect(h.port);
-      await d.reply();
-      await d.startTls(h.ca);
-      await d.auth(ALICE, ALICE_PW);
-      assert.equal((await d.command('MAIL FROM:<bob@example.org>')).code, 250);
-    });
-
-    it('serves implicit TLS (RFC 8314) with AUTH offered at once', async () => {
-      const c = await RawClient.connect(h.tlsPort, { implicitTls: true, ca: h.ca });
-      assert.equal((await c.reply()).code, 220);
-      const ehlo = await c.command('EHLO client.example.net');
-      assert.ok(ehlo.lines.some((l) => /^AUTH /i.test(l)));
-      assert.ok(!ehlo.lines.some((l) => /^STARTTLS/i.test(l)));
-      assert.equal((await c.auth(ALICE, ALICE_PW)).code, 235);
-    });
-
-    it('offers AUTH in plaintext only with allowInsecureAuth', async () => {
-      await h.close();
-      h = await startHarness({ role: 'submission', relay: 'queue', allowInsecureAuth: true });
-      const c = await RawClient.connect(h.port);
-      await c.reply();
-      const ehlo = await c.command('EHLO client.example.net');
-      assert.ok(ehlo.lines.some((l) => /^AUTH /i.test(l)));
-      assert.equal((await c.auth(ALICE, ALICE_PW)).code, 235);
     });
   });
 });

@@ -18,7 +18,8 @@ export const BOB = { address: 'bob@example.test', password: 'bob-secret-pw' };
 export const CAROL = { address: 'carol@example.test', password: 'carol-secret-pw' };
 
 let cert: Promise<CertifiedKey> | undefined;
-export const testCertificate = () => (cert ??= generateSelfSigned({ hostname: 'localhost', altNames: ['127.0.0.1'] }));
+export const testCertificate = () =>
+  (cert ??= generateSelfSigned({ hostname: 'localhost', altNames: ['127.0.0.1'] }));
 
 export interface SmtpHarness {
   store: Store;
@@ -51,7 +52,11 @@ export async function startSmtp(options: HarnessOptions = {}): Promise<SmtpHarne
   };
   const mx = new SmtpServer({ ...common, role: 'mx' });
   const submission = new SmtpServer({ ...common, role: 'submission' });
-  const listeners = [await listen(mx, false), await listen(submission, false), await listen(submission, true)];
+  const listeners = [
+    await listen(mx, false),
+    await listen(submission, false),
+    await listen(submission, true),
+  ];
   const port = (s: Server) => (s.address() as AddressInfo).port;
   return {
     store,
@@ -98,7 +103,9 @@ export class RawClient {
   }
 
   static async connect(port: number, tls = false, ca?: string): Promise<RawClient> {
-    const socket = tls ? tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', ca }) : netConnect(port, '127.0.0.1');
+    const socket = tls
+      ? tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', ca })
+      : netConnect(port, '127.0.0.1');
     await once(socket, tls ? 'secureConnect' : 'connect');
     return new RawClient(socket);
   }

@@ -3,7 +3,14 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { NativeTlsEngine, generateSelfSigned, type CertifiedKey } from '@postern/core';
-import { SmtpClient, buildDsn, parseSmarthost, resolveTargets, nextAttempt, DEFAULT_RETRY_SCHEDULE } from '../src/relay/index.js';
+import {
+  SmtpClient,
+  buildDsn,
+  parseSmarthost,
+  resolveTargets,
+  nextAttempt,
+  DEFAULT_RETRY_SCHEDULE,
+} from '../src/relay/index.js';
 
 /** Answers line by line; `tlsAfterStartTls` switches the socket to TLS after the 220. */
 function lineServer(key: CertifiedKey, onStartTls: string, received: string[]): Promise<Server> {
@@ -15,11 +22,19 @@ function lineServer(key: CertifiedKey, onStartTls: string, received: string[]): 
       received.push(line);
       const verb = line.slice(0, 8).toUpperCase();
       if (verb.startsWith('EHLO')) {
-        stream.write(stream instanceof TLSSocket ? '250-real.example\r\n250 SIZE 12345\r\n' : '250-plain.example\r\n250 STARTTLS\r\n');
+        stream.write(
+          stream instanceof TLSSocket
+            ? '250-real.example\r\n250 SIZE 12345\r\n'
+            : '250-plain.example\r\n250 STARTTLS\r\n',
+        );
       } else if (verb === 'STARTTLS') {
         raw.removeAllListeners('data');
         raw.write(onStartTls);
-        stream = new TLSSocket(raw, { isServer: true, key: key.privateKeyPem, cert: key.certificateChainPem });
+        stream = new TLSSocket(raw, {
+          isServer: true,
+          key: key.privateKeyPem,
+          cert: key.certificateChainPem,
+        });
         stream.on('data', onData);
         stream.on('error', () => undefined);
       } else if (verb.startsWith('QUIT')) stream.end('221 bye\r\n');
@@ -61,7 +76,11 @@ describe('relay SMTP client', function () {
         replyTimeoutMs: 5000,
       });
       assert.equal(client.tls?.version, 'TLSv1.3');
-      assert.equal(client.sizeLimit, 12345, 'the EHLO answer read after TLS is the real one, not the injected line');
+      assert.equal(
+        client.sizeLimit,
+        12345,
+        'the EHLO answer read after TLS is the real one, not the injected line',
+      );
       await client.quit();
       assert.deepEqual(received, ['EHLO gw.test', 'STARTTLS', 'EHLO gw.test', 'QUIT']);
     } finally {
@@ -70,7 +89,11 @@ describe('relay SMTP client', function () {
   });
 
   it('parses smarthost specs and refuses bad ones', () => {
-    assert.deepEqual(parseSmarthost('smtp.example.net:2525', 'u:p:w'), { host: 'smtp.example.net', port: 2525, auth: { user: 'u', password: 'p:w' } });
+    assert.deepEqual(parseSmarthost('smtp.example.net:2525', 'u:p:w'), {
+      host: 'smtp.example.net',
+      port: 2525,
+      auth: { user: 'u', password: 'p:w' },
+    });
     assert.deepEqual(parseSmarthost('[::1]:25'), { host: '::1', port: 25, auth: undefined });
     assert.equal(parseSmarthost('relay.example').port, 587);
     assert.throws(() => parseSmarthost('host:99999'), /not a port/);
@@ -82,12 +105,18 @@ describe('relay SMTP client', function () {
       { exchange: 'b.mx', priority: 20 },
       { exchange: 'a.mx', priority: 10 },
     ]);
-    assert.deepEqual(mx.map((t) => t.host), ['a.mx', 'b.mx']);
+    assert.deepEqual(
+      mx.map((t) => t.host),
+      ['a.mx', 'b.mx'],
+    );
     const implicit = await resolveTargets('c.test', async () => {
       throw Object.assign(new Error('no data'), { code: 'ENODATA' });
     });
     assert.deepEqual(implicit, [{ host: 'c.test', port: 25 }]);
-    await assert.rejects(resolveTargets('n.test', async () => [{ exchange: '', priority: 0 }]), /null MX/);
+    await assert.rejects(
+      resolveTargets('n.test', async () => [{ exchange: '', priority: 0 }]),
+      /null MX/,
+    );
   });
 
   it('backs off exponentially and gives up after the maximum age', () => {
@@ -104,12 +133,22 @@ describe('relay SMTP client', function () {
       reportingMta: 'gw.test',
       to: 'alice@a.test',
       arrivalDate: new Date('2026-01-01T00:00:00Z'),
-      recipients: [{ address: 'x@b.test', status: '5.1.1', diagnostic: '550 5.1.1 no such user', remoteMta: 'mx.b.test' }],
+      recipients: [
+        {
+          address: 'x@b.test',
+          status: '5.1.1',
+          diagnostic: '550 5.1.1 no such user',
+          remoteMta: 'mx.b.test',
+        },
+      ],
       originalHeaders: Buffer.from('Subject: hi\r\n\r\n'),
     }).toString();
     assert.match(dsn, /Content-Type: multipart\/report; report-type=delivery-status/);
     assert.match(dsn, /Reporting-MTA: dns; gw\.test/);
-    assert.match(dsn, /Final-Recipient: rfc822; x@b\.test\r\nAction: failed\r\nStatus: 5\.1\.1\r\nRemote-MTA: dns; mx\.b\.test/);
+    assert.match(
+      dsn,
+      /Final-Recipient: rfc822; x@b\.test\r\nAction: failed\r\nStatus: 5\.1\.1\r\nRemote-MTA: dns; mx\.b\.test/,
+    );
     assert.match(dsn, /Content-Type: text\/rfc822-headers\r\n\r\nSubject: hi/);
     assert.match(dsn, /Auto-Submitted: auto-replied/);
   });

@@ -18,7 +18,9 @@ export interface Upstream {
 }
 
 /** smtp-server with STARTTLS (node:tls underneath), collecting what it accepts. */
-export async function startSmtpServerUpstream(options: Partial<SMTPServerOptions> & { key: string; cert: string }): Promise<Upstream> {
+export async function startSmtpServerUpstream(
+  options: Partial<SMTPServerOptions> & { key: string; cert: string },
+): Promise<Upstream> {
   const received: Received[] = [];
   const tlsVersions = new Map<string, string>();
   const server = new SMTPServer({
@@ -58,7 +60,9 @@ export async function startSmtpServerUpstream(options: Partial<SMTPServerOptions
  * A plaintext SMTP server driven by a script: `onData(attempt)` decides whether the
  * connection is dropped in the middle of the message.
  */
-export async function startScriptedUpstream(dropDuringData: (attempt: number) => boolean): Promise<Upstream & { connections: () => number }> {
+export async function startScriptedUpstream(
+  dropDuringData: (attempt: number) => boolean,
+): Promise<Upstream & { connections: () => number }> {
   const received: Received[] = [];
   let attempts = 0;
   const sockets = new Set<Socket>();
@@ -86,7 +90,12 @@ export async function startScriptedUpstream(dropDuringData: (attempt: number) =>
           body += buf.slice(0, end + 2);
           buf = buf.slice(end + 5);
           inData = false;
-          received.push({ from, to: [...to], message: Buffer.from(body.replace(/^\.\./gm, '.'), 'latin1'), tlsVersion: null });
+          received.push({
+            from,
+            to: [...to],
+            message: Buffer.from(body.replace(/^\.\./gm, '.'), 'latin1'),
+            tlsVersion: null,
+          });
           socket.write('250 2.0.0 queued\r\n');
           continue;
         }

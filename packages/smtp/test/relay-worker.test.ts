@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { simpleParser } from 'mailparser';
 import { NativeTlsEngine, generateSelfSigned, type CertifiedKey } from '@postern/core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,9 +53,15 @@ describe('relay worker: delivery through an upstream (smtp-server, node:tls)', f
   }
 
   it('delivers over verified TLS 1.3, byte for byte, and completes the item', async () => {
-    const up = await startSmtpServerUpstream({ key: localhostCert.privateKeyPem, cert: localhostCert.certificateChainPem });
+    const up = await startSmtpServerUpstream({
+      key: localhostCert.privateKeyPem,
+      cert: localhostCert.certificateChainPem,
+    });
     upstreams.push(up);
-    const id = await store.queue.enqueue({ from: SENDER, to: ['bob@remote.test', 'carol@remote.test'] }, MESSAGE);
+    const id = await store.queue.enqueue(
+      { from: SENDER, to: ['bob@remote.test', 'carol@remote.test'] },
+      MESSAGE,
+    );
     const summary = await worker(up.port).runOnce();
     assert.deepEqual(summary, { claimed: 1, delivered: 1, deferred: 0, bounced: 0 });
     assert.equal(up.received.length, 1, 'one transaction carries both recipients');
@@ -95,7 +102,8 @@ describe('relay worker: delivery through an upstream (smtp-server, node:tls)', f
       key: localhostCert.privateKeyPem,
       cert: localhostCert.certificateChainPem,
       onRcptTo(addr, _session, cb) {
-        if (addr.address.startsWith('nobody')) return cb(Object.assign(new Error('5.1.1 no such user'), { responseCode: 550 }));
+        if (addr.address.startsWith('nobody'))
+          return cb(Object.assign(new Error('5.1.1 no such user'), { responseCode: 550 }));
         cb();
       },
     });
@@ -106,12 +114,18 @@ describe('relay worker: delivery through an upstream (smtp-server, node:tls)', f
     assert.deepEqual(up.received[0]!.to, ['bob@remote.test'], 'the other recipient is still delivered');
     const inbox = await store.mail.list(SENDER, 'INBOX');
     assert.equal(inbox.length, 1, 'the bounce reached the sender');
-    const index = await store.mail.getIndex(SENDER, 'INBOX', inbox[0]!.uid);
-    assert.equal(index?.root.type, 'multipart');
-    assert.equal(index?.root.subtype, 'report');
     const chunks: Buffer[] = [];
-    for await (const c of await store.mail.openMessage(SENDER, 'INBOX', inbox[0]!.uid)) chunks.push(c as Buffer);
+    for await (const c of await store.mail.openMessage(SENDER, 'INBOX', inbox[0]!.uid))
+      chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString();
+    // RFC 3464 §2: multipart/report; report-type=delivery-status, read by an independent parser
+    // (not the store's indexer, so this tests the bounce, whatever the backend).
+    const parsed = await simpleParser(Buffer.concat(chunks));
+    const type = parsed.headers.get('content-type') as { value: string; params: Record<string, string> };
+    assert.equal(type.value, 'multipart/report');
+    assert.equal(type.params['report-type'], 'delivery-status');
+    // mailparser shows the delivery-status part as text: check it is there as a part of its own.
+    assert.match(text, /\r\n--[^\r\n]+\r\nContent-Type: message\/delivery-status\r\n/);
     assert.match(text, /Final-Recipient: rfc822; nobody@remote\.test/);
     assert.match(text, /Action: failed/);
     assert.match(text, /Status: 5\.\d\.\d/);
@@ -148,7 +162,10 @@ describe('relay worker: delivery through an upstream (smtp-server, node:tls)', f
   });
 
   it('defers, with the reason recorded, when the certificate is for another name and TLS is required', async () => {
-    const up = await startSmtpServerUpstream({ key: wrongNameCert.privateKeyPem, cert: wrongNameCert.certificateChainPem });
+    const up = await startSmtpServerUpstream({
+      key: wrongNameCert.privateKeyPem,
+      cert: wrongNameCert.certificateChainPem,
+    });
     upstreams.push(up);
     const id = await store.queue.enqueue({ from: SENDER, to: ['bob@remote.test'] }, MESSAGE);
     const w = worker(up.port, { ca: wrongNameCert.certificateChainPem, tls: 'required' });
@@ -170,7 +187,8 @@ describe('relay worker: delivery through an upstream (smtp-server, node:tls)', f
   it('sends every queued message for one destination over one connection', async () => {
     const up = await startScriptedUpstream(() => false);
     upstreams.push(up);
-    for (let i = 0; i < 3; i++) await store.queue.enqueue({ from: SENDER, to: [`r${i}@remote.test`] }, MESSAGE);
+    for (let i = 0; i < 3; i++)
+      await store.queue.enqueue({ from: SENDER, to: [`r${i}@remote.test`] }, MESSAGE);
     assert.equal((await worker(up.port, { tls: 'off' }).runOnce()).delivered, 3);
     assert.equal(up.received.length, 3);
     assert.equal(up.connections(), 1);
@@ -192,7 +210,11 @@ describe('relay worker: delivery through an upstream (smtp-server, node:tls)', f
         ];
       },
     });
-    assert.equal((await w.runOnce()).delivered, 1, 'opportunistic TLS: plaintext when STARTTLS is not offered');
+    assert.equal(
+      (await w.runOnce()).delivered,
+      1,
+      'opportunistic TLS: plaintext when STARTTLS is not offered',
+    );
     assert.deepEqual(asked, ['remote.test']);
   });
 });

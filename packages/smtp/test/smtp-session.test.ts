@@ -26,7 +26,16 @@ describe('SMTP sessions (raw protocol)', function () {
     const c = await RawClient.connect(h.ports.submission);
     await c.reply();
     const ehlo = await c.command('EHLO client.test');
-    for (const ext of ['PIPELINING', 'SIZE 65536', '8BITMIME', 'ENHANCEDSTATUSCODES', 'SMTPUTF8', 'CHUNKING', 'DSN', 'STARTTLS']) {
+    for (const ext of [
+      'PIPELINING',
+      'SIZE 65536',
+      '8BITMIME',
+      'ENHANCEDSTATUSCODES',
+      'SMTPUTF8',
+      'CHUNKING',
+      'DSN',
+      'STARTTLS',
+    ]) {
       assert.match(ehlo, new RegExp(`^250[ -]${ext}\\r?$`, 'm'), ext);
     }
     assert.doesNotMatch(ehlo, /AUTH/);
@@ -67,7 +76,8 @@ describe('SMTP sessions (raw protocol)', function () {
   });
 
   it('delivers from the MX to a local INBOX byte for byte, with Return-Path and a Received header naming TLS', async () => {
-    const body = 'From: x@remote.test\r\nTo: bob@example.test\r\nSubject: hi\r\n\r\n..a dot line\r\nbody \xe9 8bit\r\n';
+    const body =
+      'From: x@remote.test\r\nTo: bob@example.test\r\nSubject: hi\r\n\r\n..a dot line\r\nbody \xe9 8bit\r\n';
     const c = await RawClient.connect(h.ports.mx);
     await c.reply();
     await c.command('EHLO client.test');
@@ -89,12 +99,16 @@ describe('SMTP sessions (raw protocol)', function () {
 
   it('pipelines MAIL, RCPT, RCPT and DATA and answers each in order (RFC 2920)', async () => {
     const c = await loggedIn(h);
-    c.write('MAIL FROM:<bob@example.test>\r\nRCPT TO:<carol@example.test>\r\nRCPT TO:<nobody@example.test>\r\nDATA\r\n');
+    c.write(
+      'MAIL FROM:<bob@example.test>\r\nRCPT TO:<carol@example.test>\r\nRCPT TO:<nobody@example.test>\r\nDATA\r\n',
+    );
     assert.match(await c.reply(), /^250 2\.1\.0/);
     assert.match(await c.reply(), /^250 2\.1\.5/);
     assert.match(await c.reply(), /^550 5\.1\.1/);
     assert.match(await c.reply(), /^354/);
-    c.write('Subject: piped\r\nMessage-ID: <p@x>\r\nDate: Mon, 1 Jan 2026 00:00:00 +0000\r\n\r\nhello\r\n.\r\nQUIT\r\n');
+    c.write(
+      'Subject: piped\r\nMessage-ID: <p@x>\r\nDate: Mon, 1 Jan 2026 00:00:00 +0000\r\n\r\nhello\r\n.\r\nQUIT\r\n',
+    );
     assert.match(await c.reply(), /^250 2\.0\.0/);
     assert.match(await c.reply(), /^221/);
     assert.equal((await inbox(h.store, CAROL.address)).length, 1);
@@ -102,7 +116,8 @@ describe('SMTP sessions (raw protocol)', function () {
 
   it('takes BDAT chunks (RFC 3030) and stores exactly what was sent', async () => {
     const c = await loggedIn(h);
-    const part1 = 'Subject: chunks\r\nMessage-ID: <c@x>\r\nDate: Mon, 1 Jan 2026 00:00:00 +0000\r\n\r\nline one\r\n.line with dot\r\n';
+    const part1 =
+      'Subject: chunks\r\nMessage-ID: <c@x>\r\nDate: Mon, 1 Jan 2026 00:00:00 +0000\r\n\r\nline one\r\n.line with dot\r\n';
     const part2 = 'last line without stuffing\r\n';
     await c.command('MAIL FROM:<bob@example.test>');
     await c.command('RCPT TO:<carol@example.test>');
@@ -124,7 +139,13 @@ describe('SMTP sessions (raw protocol)', function () {
     await c.command('MAIL FROM:<bob@example.test>');
     await c.command('RCPT TO:<carol@example.test>');
     await c.command('DATA');
-    c.write('Subject: big\r\n\r\n' + 'x'.repeat(100) + '\r\n'.repeat(1) + ('y'.repeat(998) + '\r\n').repeat(80) + '.\r\n');
+    c.write(
+      'Subject: big\r\n\r\n' +
+        'x'.repeat(100) +
+        '\r\n'.repeat(1) +
+        ('y'.repeat(998) + '\r\n').repeat(80) +
+        '.\r\n',
+    );
     assert.match(await c.reply(), /^552 5\.3\.4/);
     assert.match(await c.command('NOOP'), /^250/);
     assert.equal((await inbox(h.store, CAROL.address)).length, 0);

@@ -32,7 +32,11 @@ export function parseSmarthost(spec: string, auth?: string): Smarthost {
 
 export type MxResolver = (domain: string) => Promise<Array<{ exchange: string; priority: number }>>;
 
-export async function resolveTargets(domain: string, resolveMx: MxResolver = dns.resolveMx, port = 25): Promise<RelayTarget[]> {
+export async function resolveTargets(
+  domain: string,
+  resolveMx: MxResolver = dns.resolveMx,
+  port = 25,
+): Promise<RelayTarget[]> {
   let records: Array<{ exchange: string; priority: number }> = [];
   try {
     records = await resolveMx(domain);
@@ -41,7 +45,8 @@ export async function resolveTargets(domain: string, resolveMx: MxResolver = dns
     // No MX records: fall back to the address records (the implicit MX). Other errors are
     // temporary and surface as a retry.
     if (code !== 'ENODATA' && code !== 'ENOTFOUND') throw err;
-    if (code === 'ENOTFOUND') throw Object.assign(new Error(`domain ${domain} does not exist`), { permanent: true });
+    if (code === 'ENOTFOUND')
+      throw Object.assign(new Error(`domain ${domain} does not exist`), { permanent: true });
   }
   // RFC 7505: a single "." MX means the domain accepts no mail.
   if (records.length === 1 && (records[0]!.exchange === '' || records[0]!.exchange === '.')) {

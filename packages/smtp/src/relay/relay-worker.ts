@@ -112,7 +112,11 @@ export class RelayWorker {
 
   private async pass(): Promise<RelayRunSummary> {
     const { store } = this.options;
-    const items = await store.queue.claim(this.options.batchSize ?? 50, this.options.leaseMs ?? 10 * 60_000, this.now());
+    const items = await store.queue.claim(
+      this.options.batchSize ?? 50,
+      this.options.leaseMs ?? 10 * 60_000,
+      this.now(),
+    );
     const summary: RelayRunSummary = { claimed: items.length, delivered: 0, deferred: 0, bounced: 0 };
     if (items.length === 0) return summary;
     const outcomes = new Map<string, Map<string, Outcome>>(items.map((i) => [i.id, new Map()]));
@@ -134,7 +138,8 @@ export class RelayWorker {
         const key = this.options.smarthost ? 'smarthost' : domainOf(r);
         byDomain.set(key, [...(byDomain.get(key) ?? []), r]);
       }
-      for (const [key, recipients] of byDomain) groups.set(key, [...(groups.get(key) ?? []), { item, recipients }]);
+      for (const [key, recipients] of byDomain)
+        groups.set(key, [...(groups.get(key) ?? []), { item, recipients }]);
     }
     return groups;
   }
@@ -167,14 +172,21 @@ export class RelayWorker {
         return { client, target };
       } catch (err) {
         lastError = toRelayError(err);
-        this.logger.warn({ destination, host: target.host, port: target.port, reason: lastError.message }, 'relay: connect failed');
+        this.logger.warn(
+          { destination, host: target.host, port: target.port, reason: lastError.message },
+          'relay: connect failed',
+        );
         // A permanent refusal from one MX does not condemn the others (RFC 5321 §5.1).
       }
     }
     throw lastError;
   }
 
-  private async deliverLegs(destination: string, legs: Leg[], outcomes: Map<string, Map<string, Outcome>>): Promise<void> {
+  private async deliverLegs(
+    destination: string,
+    legs: Leg[],
+    outcomes: Map<string, Map<string, Outcome>>,
+  ): Promise<void> {
     const mark = (leg: Leg, outcome: Outcome, only?: string[]) => {
       for (const r of only ?? leg.recipients) outcomes.get(leg.item.id)!.set(r, outcome);
     };
@@ -192,7 +204,13 @@ export class RelayWorker {
     const { client, target } = connection;
     const tls = client.tls;
     this.logger.info(
-      { destination, host: target.host, port: target.port, tls: tls ? `${tls.version} ${tls.cipherSuite}` : 'none', verified: tls?.peerVerified ?? false },
+      {
+        destination,
+        host: target.host,
+        port: target.port,
+        tls: tls ? `${tls.version} ${tls.cipherSuite}` : 'none',
+        verified: tls?.peerVerified ?? false,
+      },
       'relay: connected',
     );
     let broken: string | undefined;
@@ -203,7 +221,12 @@ export class RelayWorker {
       }
       try {
         if (client.sizeLimit && leg.item.size > client.sizeLimit) {
-          mark(leg, { kind: 'permanent', reason: `message too big for ${target.host} (limit ${client.sizeLimit})`, status: '5.3.4', remoteMta: target.host });
+          mark(leg, {
+            kind: 'permanent',
+            reason: `message too big for ${target.host} (limit ${client.sizeLimit})`,
+            status: '5.3.4',
+            remoteMta: target.host,
+          });
           continue;
         }
         const result = await client.send(
@@ -211,7 +234,8 @@ export class RelayWorker {
           () => this.options.store.queue.openMessage(leg.item.id),
           leg.item.size,
         );
-        for (const r of leg.recipients) mark(leg, this.outcomeOf(result.recipients.get(r), result.dataReply, target.host), [r]);
+        for (const r of leg.recipients)
+          mark(leg, this.outcomeOf(result.recipients.get(r), result.dataReply, target.host), [r]);
       } catch (err) {
         // The connection failed mid-transaction: nothing of this leg was accepted.
         broken = `connection to ${target.host} lost: ${(err as Error).message}`;
@@ -231,14 +255,18 @@ export class RelayWorker {
     return { kind: 'permanent', reason, status: statusOf(final, true), remoteMta: host };
   }
 
-  private async settle(item: QueueItem, outcomes: Map<string, Outcome>): Promise<'delivered' | 'deferred' | 'bounced'> {
+  private async settle(
+    item: QueueItem,
+    outcomes: Map<string, Outcome>,
+  ): Promise<'delivered' | 'deferred' | 'bounced'> {
     const { queue } = this.options.store;
     const failed: FailedRecipient[] = [];
     const pending: string[] = [];
     let reason = '';
     for (const r of item.pending) {
       const o = outcomes.get(r) ?? { kind: 'temporary', reason: 'not attempted' };
-      if (o.kind === 'permanent') failed.push({ address: r, status: o.status, diagnostic: o.reason, remoteMta: o.remoteMta });
+      if (o.kind === 'permanent')
+        failed.push({ address: r, status: o.status, diagnostic: o.reason, remoteMta: o.remoteMta });
       else if (o.kind === 'temporary') {
         pending.push(r);
         reason ||= o.reason;
@@ -246,15 +274,24 @@ export class RelayWorker {
     }
     let at: Date | undefined;
     if (pending.length > 0) {
-      at = nextAttempt(this.options.schedule ?? DEFAULT_RETRY_SCHEDULE, item.attempts + 1, item.createdAt, this.now());
+      at = nextAttempt(
+        this.options.schedule ?? DEFAULT_RETRY_SCHEDULE,
+        item.attempts + 1,
+        item.createdAt,
+        this.now(),
+      );
       if (!at) {
-        for (const r of pending) failed.push({ address: r, status: '4.4.7', diagnostic: `gave up after retrying: ${reason}` });
+        for (const r of pending)
+          failed.push({ address: r, status: '4.4.7', diagnostic: `gave up after retrying: ${reason}` });
       }
     }
     if (failed.length > 0) await this.bounce(item, failed);
     if (pending.length > 0 && at) {
       await queue.defer(item.id, at, reason, pending);
-      this.logger.info({ id: item.id, pending: pending.length, next: at.toISOString(), reason }, 'relay: deferred');
+      this.logger.info(
+        { id: item.id, pending: pending.length, next: at.toISOString(), reason },
+        'relay: deferred',
+      );
       return 'deferred';
     }
     if (pending.length > 0) {
@@ -262,14 +299,20 @@ export class RelayWorker {
       return 'bounced';
     }
     await queue.complete(item.id);
-    this.logger.info({ id: item.id, failed: failed.length }, failed.length ? 'relay: done with failures' : 'relay: delivered');
+    this.logger.info(
+      { id: item.id, failed: failed.length },
+      failed.length ? 'relay: done with failures' : 'relay: delivered',
+    );
     return failed.length ? 'bounced' : 'delivered';
   }
 
   /** RFC 3464 report to the envelope sender; never for the null sender (no bounce loops). */
   private async bounce(item: QueueItem, failed: FailedRecipient[]): Promise<void> {
     const sender = item.envelope.from;
-    this.logger.warn({ id: item.id, sender, recipients: failed.map((f) => f.address) }, 'relay: undeliverable');
+    this.logger.warn(
+      { id: item.id, sender, recipients: failed.map((f) => f.address) },
+      'relay: undeliverable',
+    );
     if (!sender) return;
     const { store, hostname } = this.options;
     const full = item.envelope.dsn?.ret === 'FULL' && item.size <= 1024 * 1024;
@@ -289,5 +332,3 @@ export class RelayWorker {
     else await store.queue.enqueue({ from: '', to: [sender] }, dsn);
   }
 }
-
-

@@ -32,7 +32,8 @@ export async function readReply(channel: LineChannel): Promise<SmtpReply> {
     if (!m) throw new SmtpProtocolError(`malformed reply line: ${JSON.stringify(line.slice(0, 80))}`);
     const lineCode = Number(m[1]);
     if (code === 0) code = lineCode;
-    else if (lineCode !== code) throw new SmtpProtocolError(`reply code changed mid-reply (${code} then ${lineCode})`);
+    else if (lineCode !== code)
+      throw new SmtpProtocolError(`reply code changed mid-reply (${code} then ${lineCode})`);
     lines.push(m[3]!);
     if (lines.length > MAX_REPLY_LINES) throw new SmtpProtocolError('reply too long');
     if (m[2] !== '-') break;

@@ -12,7 +12,12 @@ export const DEFAULT_RETRY_SCHEDULE: RetrySchedule = {
 };
 
 /** Next attempt after `attempts` failures, or undefined when the item has been retried long enough. */
-export function nextAttempt(schedule: RetrySchedule, attempts: number, createdAt: Date, now: Date): Date | undefined {
+export function nextAttempt(
+  schedule: RetrySchedule,
+  attempts: number,
+  createdAt: Date,
+  now: Date,
+): Date | undefined {
   const i = Math.min(Math.max(attempts - 1, 0), schedule.delaysMs.length - 1);
   const at = new Date(now.getTime() + schedule.delaysMs[i]!);
   return at.getTime() - createdAt.getTime() > schedule.maxAgeMs ? undefined : at;

@@ -6,7 +6,14 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { DotEncoder, LineChannel, silentLogger, type Logger, type TlsEngine, type TlsSessionInfo } from '@postern/core';
+import {
+  DotEncoder,
+  LineChannel,
+  silentLogger,
+  type Logger,
+  type TlsEngine,
+  type TlsSessionInfo,
+} from '@postern/core';
 import { readReply, replyText, type SmtpReply } from './reply.js';
 
 export type RelayTlsPolicy = 'required' | 'opportunistic' | 'off';
@@ -87,7 +94,10 @@ export class SmtpClient {
   /** Connect, greet, secure per policy, authenticate: ready for transactions. */
   static async connect(options: SmtpClientOptions): Promise<SmtpClient> {
     const socket = await openSocket(options.host, options.port, options.connectTimeoutMs ?? 30_000);
-    const channel = new LineChannel(socket, { idleTimeoutMs: options.replyTimeoutMs ?? 300_000, maxLineLength: 2048 });
+    const channel = new LineChannel(socket, {
+      idleTimeoutMs: options.replyTimeoutMs ?? 300_000,
+      maxLineLength: 2048,
+    });
     const client = new SmtpClient(channel, options, options.logger ?? silentLogger);
     try {
       await client.handshake();
@@ -108,7 +118,8 @@ export class SmtpClient {
     if (reply.code !== 250) {
       // RFC 5321 §3.2: fall back to HELO when EHLO is not understood.
       reply = await this.command(`HELO ${this.options.heloName}`);
-      if (reply.code !== 250) throw new RelayError(`HELO refused: ${replyText(reply)}`, reply.code >= 500, reply);
+      if (reply.code !== 250)
+        throw new RelayError(`HELO refused: ${replyText(reply)}`, reply.code >= 500, reply);
       this.extensions = new Map();
       return;
     }
@@ -122,12 +133,14 @@ export class SmtpClient {
 
   private async handshake(): Promise<void> {
     const greeting = await readReply(this.channel);
-    if (greeting.code !== 220) throw new RelayError(`greeting: ${replyText(greeting)}`, greeting.code >= 500, greeting);
+    if (greeting.code !== 220)
+      throw new RelayError(`greeting: ${replyText(greeting)}`, greeting.code >= 500, greeting);
     await this.ehlo();
     const policy = this.options.tls;
     if (policy !== 'off') {
       if (!this.extensions.has('STARTTLS')) {
-        if (policy === 'required') throw new RelayError('TLS required but the server does not offer STARTTLS', false);
+        if (policy === 'required')
+          throw new RelayError('TLS required but the server does not offer STARTTLS', false);
       } else {
         const go = await this.command('STARTTLS');
         if (go.code !== 220) {
@@ -140,7 +153,10 @@ export class SmtpClient {
             rejectUnauthorized: policy === 'required',
           });
           if (!session.peerVerified) {
-            this.logger.warn({ host: this.options.host, reason: session.verificationError }, 'relay: unverified TLS (opportunistic)');
+            this.logger.warn(
+              { host: this.options.host, reason: session.verificationError },
+              'relay: unverified TLS (opportunistic)',
+            );
           }
           // RFC 3207 §4.2: forget what was learned before TLS, greet again.
           await this.ehlo();
@@ -155,7 +171,8 @@ export class SmtpClient {
     if (!mechs.includes('PLAIN')) throw new RelayError('the smarthost does not offer AUTH PLAIN', false);
     const token = Buffer.from(`\0${auth.user}\0${auth.password}`).toString('base64');
     const reply = await this.command(`AUTH PLAIN ${token}`);
-    if (reply.code !== 235) throw new RelayError(`authentication failed: ${replyText(reply)}`, reply.code >= 500, reply);
+    if (reply.code !== 235)
+      throw new RelayError(`authentication failed: ${replyText(reply)}`, reply.code >= 500, reply);
   }
 
   /** The server's SIZE limit (RFC 1870), 0 when it stated none. */
@@ -167,7 +184,11 @@ export class SmtpClient {
    * One transaction. MAIL and every RCPT go out in one write when PIPELINING is offered
    * (RFC 2920 §3.1); the message is sent only if a recipient was accepted.
    */
-  async send(envelope: { from: string; to: string[] }, message: () => Promise<Readable>, size: number): Promise<TransactionResult> {
+  async send(
+    envelope: { from: string; to: string[] },
+    message: () => Promise<Readable>,
+    size: number,
+  ): Promise<TransactionResult> {
     const params: string[] = [];
     if (this.extensions.has('SIZE')) params.push(`SIZE=${size}`);
     if (this.extensions.has('8BITMIME')) params.push('BODY=8BITMIME');
@@ -181,7 +202,8 @@ export class SmtpClient {
       for (const r of envelope.to) recipients.set(r, await readReply(this.channel));
     } else {
       mailReply = await this.command(mail);
-      if (mailReply.code === 250) for (const [i, r] of envelope.to.entries()) recipients.set(r, await this.command(rcpts[i]!));
+      if (mailReply.code === 250)
+        for (const [i, r] of envelope.to.entries()) recipients.set(r, await this.command(rcpts[i]!));
     }
     if (mailReply.code !== 250) {
       // With pipelining the RCPT replies were read above; without, none were sent.

@@ -1,0 +1,44 @@
+/**
+ * Mailbox names between the wire and the store: modified UTF-7 (RFC 3501 §5.1.3) unless
+ * UTF8=ACCEPT is enabled (RFC 6855 §3), INBOX case-insensitive (RFC 3501 §5.1), and names
+ * that could walk anywhere ('..', empty levels, control characters, NUL) refused.
+ */
+import { no, bad } from './errors.js';
+import { decodeMutf7, encodeMutf7 } from './mutf7.js';
+
+export const DELIMITER = '/';
+
+export function canonicalName(name: string): string {
+  const first = name.split(DELIMITER)[0];
+  if (first.toUpperCase() === 'INBOX') return ['INBOX', ...name.split(DELIMITER).slice(1)].join(DELIMITER);
+  return name;
+}
+
+/** Wire name → store name; BAD for undecodable names, NO [CANNOT] for unsafe ones. */
+export function decodeName(wire: string, utf8: boolean): string {
+  const name = utf8 ? wire : decodeMutf7(wire);
+  if (name === undefined) throw bad('mailbox name is not valid modified UTF-7');
+  if (name.length === 0 || name.length > 512) throw no('invalid mailbox name', 'CANNOT');
+  if (/[\x00-\x1f\x7f]/.test(name)) throw no('mailbox name contains control characters', 'CANNOT');
+  const levels = name.split(DELIMITER);
+  if (levels.some((l) => l === '' || l === '.' || l === '..')) throw no('invalid mailbox name', 'CANNOT');
+  return canonicalName(name);
+}
+
+export function encodeName(name: string, utf8: boolean): string {
+  return utf8 ? name : encodeMutf7(name);
+}
+
+/**
+ * LIST pattern matching (RFC 3501 §6.3.8): '*' matches anything, '%' anything but the
+ * hierarchy delimiter.
+ */
+export function patternToRegExp(pattern: string): RegExp {
+  let re = '';
+  for (const ch of pattern) {
+    if (ch === '*') re += '.*';
+    else if (ch === '%') re += '[^/]*';
+    else re += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`, 'su');
+}

@@ -1,0 +1,242 @@
+/**
+ * SEARCH (RFC 3501 §6.4.4): every search key, parsed into a tree and evaluated per message
+ * from its metadata and, only when a key needs it, its index (headers and decoded text).
+ * CHARSET: US-ASCII and UTF-8 (RFC 9051 §6.4.4 makes UTF-8 mandatory).
+ */
+import type { MessageIndex } from '@postern/store';
+import { bad, no } from './errors.js';
+import { parseSearchDate } from './format.js';
+import type { Reader } from './parser.js';
+import { inSet, parseSequenceText, type SequenceSet } from './sequence.js';
+
+export type SearchKey =
+  | { op: 'all' }
+  | { op: 'flag'; flag: string; set: boolean }
+  | { op: 'new' }
+  | { op: 'old' }
+  | { op: 'header'; name: string; value: string }
+  | { op: 'body' | 'text'; value: string }
+  | { op: 'date'; which: 'internal' | 'sent'; cmp: 'before' | 'on' | 'since'; date: Date }
+  | { op: 'size'; cmp: 'larger' | 'smaller'; n: number }
+  | { op: 'seq'; set: SequenceSet; uid: boolean }
+  | { op: 'modseq'; n: number }
+  | { op: 'not'; key: SearchKey }
+  | { op: 'or'; a: SearchKey; b: SearchKey }
+  | { op: 'and'; keys: SearchKey[] };
+
+const FLAG_KEYS: Record<string, [string, boolean]> = {
+  ANSWERED: ['\\Answered', true],
+  DELETED: ['\\Deleted', true],
+  DRAFT: ['\\Draft', true],
+  FLAGGED: ['\\Flagged', true],
+  SEEN: ['\\Seen', true],
+  RECENT: ['\\Recent', true],
+  UNANSWERED: ['\\Answered', false],
+  UNDELETED: ['\\Deleted', false],
+  UNDRAFT: ['\\Draft', false],
+  UNFLAGGED: ['\\Flagged', false],
+  UNSEEN: ['\\Seen', false],
+};
+
+const HEADER_KEYS: Record<string, string> = {
+  BCC: 'bcc',
+  CC: 'cc',
+  FROM: 'from',
+  SUBJECT: 'subject',
+  TO: 'to',
+};
+
+function date(r: Reader): Date {
+  const text = r.isString() ? r.string() : r.atom();
+  const d = parseSearchDate(text);
+  if (!d) throw bad('invalid date');
+  return d;
+}
+
+function key(r: Reader): SearchKey {
+  if (r.peek() === '(') return { op: 'and', keys: r.list(() => key(r), false) };
+  if (/[0-9*]/.test(r.peek())) return { op: 'seq', set: parseSequenceText(r.sequenceText()), uid: false };
+  const word = r.atom().toUpperCase();
+  if (word === 'ALL') return { op: 'all' };
+  if (FLAG_KEYS[word]) return { op: 'flag', flag: FLAG_KEYS[word][0], set: FLAG_KEYS[word][1] };
+  if (word === 'NEW') return { op: 'new' };
+  if (word === 'OLD') return { op: 'old' };
+  r.sp();
+  if (HEADER_KEYS[word]) return { op: 'header', name: HEADER_KEYS[word], value: r.astring() };
+  switch (word) {
+    case 'KEYWORD':
+    case 'UNKEYWORD':
+      return { op: 'flag', flag: r.atom(), set: word === 'KEYWORD' };
+    case 'BODY':
+    case 'TEXT':
+      return { op: word === 'BODY' ? 'body' : 'text', value: r.astring() };
+    case 'HEADER': {
+      const name = r.astring();
+      r.sp();
+      return { op: 'header', name: name.toLowerCase(), value: r.astring() };
+    }
+    case 'BEFORE':
+    case 'ON':
+    case 'SINCE':
+      return { op: 'date', which: 'internal', cmp: word.toLowerCase() as 'before', date: date(r) };
+    case 'SENTBEFORE':
+    case 'SENTON':
+    case 'SENTSINCE':
+      return { op: 'date', which: 'sent', cmp: word.slice(4).toLowerCase() as 'before', date: date(r) };
+    case 'LARGER':
+    case 'SMALLER':
+      return { op: 'size', cmp: word.toLowerCase() as 'larger', n: r.number() };
+    case 'UID':
+      return { op: 'seq', set: parseSequenceText(r.sequenceText()), uid: true };
+    case 'NOT':
+      return { op: 'not', key: key(r) };
+    case 'OR': {
+      const a = key(r);
+      r.sp();
+      return { op: 'or', a, b: key(r) };
+    }
+    case 'MODSEQ': {
+      // RFC 7162 §3.1.5: MODSEQ [entry-name entry-type-req] mod-sequence-valzer
+      if (r.isString()) {
+        r.string();
+        r.sp();
+        r.atom();
+        r.sp();
+      }
+      return { op: 'modseq', n: r.bigNumber() };
+    }
+  }
+  throw bad(`unknown search key ${word}`);
+}
+
+export interface SearchRequest {
+  key: SearchKey;
+  /** ESEARCH return options (RFC 4731), undefined for a plain SEARCH. */
+  returns?: string[];
+}
+
+/** [RETURN (...)] [CHARSET x] key *(SP key) */
+export function parseSearch(r: Reader): SearchRequest {
+  let returns: string[] | undefined;
+  if (r.peekWord('RETURN ')) {
+    r.atom();
+    r.sp();
+    returns = r.list(() => r.atom().toUpperCase());
+    if (returns.length === 0) returns = ['ALL'];
+    r.sp();
+  }
+  if (r.peekWord('CHARSET ')) {
+    r.atom();
+    r.sp();
+    const charset = r.astring().toUpperCase();
+    if (charset !== 'UTF-8' && charset !== 'US-ASCII')
+      throw no('unsupported charset', 'BADCHARSET (UTF-8 US-ASCII)');
+    r.sp();
+  }
+  const keys = [key(r)];
+  while (r.tryChar(' ')) keys.push(key(r));
+  r.end();
+  return { key: keys.length === 1 ? keys[0] : { op: 'and', keys }, returns };
+}
+
+export function needsIndex(k: SearchKey): boolean {
+  switch (k.op) {
+    case 'header':
+    case 'body':
+    case 'text':
+      return true;
+    case 'date':
+      return k.which === 'sent';
+    case 'not':
+      return needsIndex(k.key);
+    case 'or':
+      return needsIndex(k.a) || needsIndex(k.b);
+    case 'and':
+      return k.keys.some(needsIndex);
+    default:
+      return false;
+  }
+}
+
+export interface Candidate {
+  seq: number;
+  uid: number;
+  flags: string[];
+  size: number;
+  internalDate: Date;
+  modseq: number;
+  index?: MessageIndex;
+}
+
+export interface Bounds {
+  maxSeq: number;
+  maxUid: number;
+}
+
+const dayOf = (d: Date) => Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+const contains = (hay: string, needle: string) => hay.toLowerCase().includes(needle.toLowerCase());
+
+function headerValues(index: MessageIndex | undefined, name: string): string[] {
+  return (index?.headers ?? []).filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
+}
+
+function compareDate(cmp: 'before' | 'on' | 'since', day: number, want: Date): boolean {
+  const w = want.getTime();
+  return cmp === 'before' ? day < w : cmp === 'on' ? day === w : day >= w;
+}
+
+export function matches(k: SearchKey, m: Candidate, b: Bounds): boolean {
+  switch (k.op) {
+    case 'all':
+      return true;
+    case 'flag': {
+      const has = m.flags.some((f) => f.toLowerCase() === k.flag.toLowerCase());
+      return has === k.set;
+    }
+    case 'new':
+      return m.flags.includes('\\Recent') && !m.flags.includes('\\Seen');
+    case 'old':
+      return !m.flags.includes('\\Recent');
+    case 'header': {
+      const values = headerValues(m.index, k.name);
+      // RFC 3501 §6.4.4 HEADER: an empty string matches every message with the field.
+      return k.value === '' ? values.length > 0 : values.some((v) => contains(v, k.value));
+    }
+    case 'body':
+      return contains(m.index?.text ?? '', k.value);
+    case 'text':
+      return (
+        contains(m.index?.text ?? '', k.value) ||
+        (m.index?.headers ?? []).some(([n, v]) => contains(`${n}: ${v}`, k.value))
+      );
+    case 'date': {
+      let when: Date | undefined = m.internalDate;
+      if (k.which === 'sent') {
+        const raw = headerValues(m.index, 'date')[0];
+        when = raw ? new Date(raw) : undefined;
+        if (!when || Number.isNaN(when.getTime())) when = m.internalDate;
+      }
+      return compareDate(k.cmp, dayOf(when), k.date);
+    }
+    case 'size':
+      return k.cmp === 'larger' ? m.size > k.n : m.size < k.n;
+    case 'seq':
+      return k.uid ? inSet(k.set, m.uid, b.maxUid) : inSet(k.set, m.seq, b.maxSeq);
+    case 'modseq':
+      return m.modseq >= k.n;
+    case 'not':
+      return !matches(k.key, m, b);
+    case 'or':
+      return matches(k.a, m, b) || matches(k.b, m, b);
+    case 'and':
+      return k.keys.every((x) => matches(x, m, b));
+  }
+}
+
+export function usesModseq(k: SearchKey): boolean {
+  if (k.op === 'modseq') return true;
+  if (k.op === 'not') return usesModseq(k.key);
+  if (k.op === 'or') return usesModseq(k.a) || usesModseq(k.b);
+  if (k.op === 'and') return k.keys.some(usesModseq);
+  return false;
+}

@@ -1,0 +1,329 @@
+/**
+ * One IMAP connection: greeting, the command loop, the state machine of RFC 3501 §3 and the
+ * limits (command length, literal size, bad commands, autologout). Commands live in
+ * commands/*.ts; this file reads them, dispatches them, and sends the untagged updates the
+ * selected mailbox has pending where RFC 3501 §7 allows them, before each tagged reply.
+ */
+import type { Socket } from 'node:net';
+import {
+  ChannelClosedError,
+  IdleTimeoutError,
+  LineChannel,
+  LineTooLongError,
+  type Logger,
+} from '@postern/core';
+import { CommandReadError, readCommandRest } from './command-reader.js';
+import { ImapError, bad, errorText, no } from './errors.js';
+import { encodeName, decodeName } from './names.js';
+import type { ResolvedImapOptions } from './options.js';
+import { Reader } from './parser.js';
+import type { SelectedMailbox } from './selected.js';
+import { allowedStates, INITIAL_STATE, transition, type ImapEvent, type ImapState } from './state.js';
+import { storeRefusal } from './store-errors.js';
+import type { Chunk } from './format.js';
+import { COMMANDS, type CommandContext } from './commands/table.js';
+import { AlreadyAnswered } from './commands/auth.js';
+
+export interface SessionHost {
+  readonly options: ResolvedImapOptions;
+  /** Count a login against the per-user limit; false when the user has too many sessions. */
+  acquireUser(user: string): boolean;
+  releaseUser(user: string): void;
+}
+
+/** Commands during which EXPUNGE must not be sent (RFC 3501 §7.4.1). */
+const NO_EXPUNGE = new Set(['FETCH', 'STORE', 'SEARCH']);
+
+export class ImapSession {
+  readonly channel: LineChannel;
+  readonly log: Logger;
+  private current: ImapState = INITIAL_STATE;
+  readonly enabled = new Set<string>();
+  private badCount = 0;
+  authFailures = 0;
+  private stopping = false;
+  private waiting = false;
+  private loggedInUser: string | undefined;
+  private signalStop: () => void = () => undefined;
+  /** Resolves when a graceful shutdown is requested (ends an IDLE). */
+  readonly stopRequested = new Promise<void>((resolve) => {
+    this.signalStop = resolve;
+  });
+
+  constructor(
+    socket: Socket,
+    private readonly implicitTls: boolean,
+    readonly host: SessionHost,
+    id: number,
+  ) {
+    this.log = host.options.logger.child({
+      conn: id,
+      remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+    });
+    this.channel = new LineChannel(socket, {
+      maxLineLength: host.options.maxLineLength,
+      idleTimeoutMs: host.options.idleTimeoutMs,
+      logger: this.log,
+    });
+  }
+
+  get options(): ResolvedImapOptions {
+    return this.host.options;
+  }
+
+  get state(): ImapState {
+    return this.current;
+  }
+
+  apply(event: ImapEvent): ImapState {
+    if (event.type !== 'select' && this.current.kind === 'Selected') this.current.mailbox.close();
+    if (event.type === 'select' && this.current.kind === 'Selected' && this.current.mailbox !== event.mailbox)
+      this.current.mailbox.close();
+    this.current = transition(this.current, event);
+    return this.current;
+  }
+
+  get user(): string {
+    const s = this.current;
+    if (s.kind !== 'Authenticated' && s.kind !== 'Selected') throw new Error('not authenticated');
+    return s.user;
+  }
+
+  get selected(): SelectedMailbox {
+    const s = this.current;
+    if (s.kind !== 'Selected') throw no('no mailbox selected');
+    return s.mailbox;
+  }
+
+  get utf8(): boolean {
+    return this.enabled.has('UTF8=ACCEPT');
+  }
+
+  get condstore(): boolean {
+    return this.enabled.has('CONDSTORE');
+  }
+
+  /** Authentication is offered: under TLS, or when allowed in plaintext (test rigs). */
+  get authAllowed(): boolean {
+    return this.channel.isSecure || this.options.allowInsecureAuth;
+  }
+
+  decodeName(wire: string): string {
+    return decodeName(wire, this.utf8);
+  }
+
+  encodeName(name: string): string {
+    return encodeName(name, this.utf8);
+  }
+
+  /** RFC 3501 §7.2.1 and the extensions offered in this state. */
+  capabilities(): string[] {
+    const caps = [
+      'IMAP4rev1',
+      'LITERAL+',
+      'SASL-IR',
+      'ID',
+      'ENABLE',
+      'IDLE',
+      'NAMESPACE',
+      'UNSELECT',
+      'UIDPLUS',
+      'BINARY',
+      'MOVE',
+      'CONDSTORE',
+      'ESEARCH',
+      'SPECIAL-USE',
+      'LIST-EXTENDED',
+      'UTF8=ACCEPT',
+    ];
+    if (this.current.kind === 'NotAuthenticated') {
+      if (!this.channel.isSecure) caps.push('STARTTLS');
+      if (this.authAllowed) caps.push('AUTH=PLAIN');
+      else caps.push('LOGINDISABLED');
+    }
+    return caps;
+  }
+
+  async write(data: Chunk | Chunk[]): Promise<void> {
+    const parts = Array.isArray(data) ? data : [data];
+    const buf = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+    await this.channel.write(buf);
+  }
+
+  loginSucceeded(user: string): void {
+    if (!this.host.acquireUser(user)) throw no('too many sessions for this user', 'LIMIT');
+    this.loggedInUser = user;
+    this.apply({ type: 'login', user });
+  }
+
+  requestStop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.signalStop();
+    if (this.waiting)
+      void this.write('* BYE server shutting down\r\n').then(
+        () => this.channel.close(),
+        () => undefined,
+      );
+    if (this.current.kind === 'Selected') this.current.mailbox.wake();
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  destroy(): void {
+    this.channel.destroy();
+  }
+
+  async run(): Promise<void> {
+    try {
+      if (this.implicitTls) {
+        // RFC 8314 §3.3: the handshake first; nothing in plaintext.
+        await this.channel.upgrade(this.options.tls.engine, { role: 'server', ...this.options.tls.server });
+      }
+      // RFC 3501 §7.1.1: the greeting, with CAPABILITY as a response code.
+      await this.write(
+        `* OK [CAPABILITY ${this.capabilities().join(' ')}] ${this.options.hostname} IMAP4rev1 ready\r\n`,
+      );
+      await this.loop();
+    } catch (err) {
+      if (err instanceof ImapError && err.fatal) {
+        await this.write(`* BYE ${err.code ? `[${err.code}] ` : ''}${err.message}\r\n`).catch(
+          () => undefined,
+        );
+      } else if (!(err instanceof ChannelClosedError)) {
+        this.log.warn({ err: errorText(err) }, 'connection error');
+      }
+    } finally {
+      if (this.current.kind === 'Selected') this.current.mailbox.close();
+      if (this.loggedInUser) this.host.releaseUser(this.loggedInUser);
+      if (this.channel.isClosed) this.channel.destroy();
+      else await this.channel.close();
+    }
+  }
+
+  private async loop(): Promise<void> {
+    while (this.current.kind !== 'Logout') {
+      if (this.stopping) {
+        await this.write('* BYE server shutting down\r\n').catch(() => undefined);
+        return;
+      }
+      let line: string;
+      this.waiting = true;
+      try {
+        line = await this.channel.readLine();
+      } catch (err) {
+        if (err instanceof LineTooLongError) {
+          if (await this.refuse('*', bad('command line too long', 'TOOBIG'))) return;
+          continue;
+        }
+        if (err instanceof IdleTimeoutError) {
+          // RFC 3501 §5.4: the autologout timer.
+          await this.write('* BYE autologout; idle for too long\r\n').catch(() => undefined);
+          return;
+        }
+        throw err;
+      } finally {
+        this.waiting = false;
+      }
+      if (this.stopping) return;
+      if (line === '') continue;
+      let cmd;
+      try {
+        cmd = await readCommandRest(this.channel, line, {
+          maxLineLength: this.options.maxLineLength,
+          maxLiteralSize: this.options.maxLiteralSize,
+          maxLiterals: 1000,
+        });
+      } catch (err) {
+        if (err instanceof CommandReadError) {
+          if (await this.refuse(err.tag, err.error)) return;
+          continue;
+        }
+        if (err instanceof LineTooLongError) {
+          if (await this.refuse('*', bad('command line too long', 'TOOBIG'))) return;
+          continue;
+        }
+        throw err;
+      }
+      if (await this.dispatch(cmd.tag, Reader.of(cmd, cmd.tag.length))) return;
+    }
+  }
+
+  /** Run one command; true when the session must end. */
+  private async dispatch(tag: string, r: Reader): Promise<boolean> {
+    let name = '';
+    let uid = false;
+    try {
+      r.sp();
+      name = r.atom().toUpperCase();
+      if (name === 'UID') {
+        // RFC 3501 §6.4.8: UID COPY / FETCH / STORE / SEARCH (and MOVE, EXPUNGE: RFC 6851, 4315).
+        r.sp();
+        name = r.atom().toUpperCase();
+        if (!['COPY', 'FETCH', 'STORE', 'SEARCH', 'MOVE', 'EXPUNGE'].includes(name))
+          throw bad(`UID ${name} is not a command`);
+        uid = true;
+      }
+      const handler = COMMANDS[name];
+      if (!handler) throw bad(`unknown command ${name}`);
+      if (!allowedStates(uid ? 'UID' : name).includes(this.current.kind as never)) {
+        throw bad(`${name} not allowed in the ${this.current.kind} state`);
+      }
+      const ctx: CommandContext = { tag, name, uid, session: this };
+      const ok = await handler(ctx, r);
+      if (this.current.kind === 'Logout') {
+        await this.write(`${tag} OK LOGOUT completed\r\n`);
+        return true;
+      }
+      await this.flushUpdates(!uid && NO_EXPUNGE.has(name), uid);
+      await this.write(`${tag} OK ${ok ?? `${name} completed`}\r\n`);
+      return false;
+    } catch (err) {
+      if (err instanceof ChannelClosedError) throw err;
+      if (err instanceof AlreadyAnswered) return false;
+      if (err instanceof IdleTimeoutError) {
+        await this.write('* BYE autologout; idle for too long\r\n').catch(() => undefined);
+        return true;
+      }
+      if (err instanceof LineTooLongError) return this.refuse(tag, bad('line too long', 'TOOBIG'));
+      const refusal = storeRefusal(err);
+      if (!refusal) {
+        this.log.error({ err: errorText(err), command: name }, 'command failed');
+        return this.refuse(tag, no('internal server error', 'SERVERBUG'));
+      }
+      if (refusal.fatal) {
+        await this.write(refusal.reply(tag));
+        throw refusal; // run() says BYE and closes
+      }
+      if (refusal.status === 'NO' && this.current.kind === 'Selected') {
+        await this.flushUpdates(!uid && NO_EXPUNGE.has(name), uid).catch(() => undefined);
+      }
+      return this.refuse(tag, refusal);
+    }
+  }
+
+  /** Send the selected mailbox's pending updates (RFC 3501 §7: before the tagged reply). */
+  async flushUpdates(forbidExpunge: boolean, withUid: boolean): Promise<void> {
+    if (this.current.kind !== 'Selected') return;
+    const lines = await this.current.mailbox.sync({
+      allowExpunge: !forbidExpunge,
+      withUid,
+      condstore: this.condstore,
+    });
+    if (lines.length) await this.write(lines);
+  }
+
+  /** Answer a refusal; true when the session must end (too many BADs). */
+  private async refuse(tag: string, err: ImapError): Promise<boolean> {
+    if (err.status === 'BAD') this.badCount++;
+    if (this.badCount >= this.options.maxBadCommands) {
+      await this.write(err.reply(tag));
+      await this.write('* BYE too many invalid commands\r\n');
+      return true;
+    }
+    await this.write(err.reply(tag));
+    return err.fatal;
+  }
+}

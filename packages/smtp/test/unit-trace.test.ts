@@ -1,0 +1,80 @@
+/**
+ * Trace and submission headers, unit by unit: the Received header (RFC 5321 §4.4, RFC 3848
+ * protocol names, TLS facts), address literals (§4.1.3), and the Message-ID/Date a submission
+ * server adds only when missing (RFC 6409 §8).
+ */
+import assert from 'node:assert/strict';
+import type { TlsSessionInfo } from '@postern/core';
+import { addressLiteral, receivedHeader, submissionHeaders } from '../src/trace.js';
+
+const TLS = { version: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', group: 'x25519' } as TlsSessionInfo;
+const DATE = new Date(Date.UTC(2026, 10, 23, 8, 0, 0));
+
+describe('smtp trace headers', function () {
+  it('writes a folded Received header naming TLS, protocol, id, recipient and date', () => {
+    const h = receivedHeader({
+      hostname: 'mx.example.org',
+      heloName: 'client.example.net',
+      remoteAddress: '192.0.2.7',
+      tls: TLS,
+      authenticated: true,
+      id: 'abc',
+      recipients: ['bob@example.org'],
+      smtputf8: false,
+      date: DATE,
+    });
+    assert.equal(
+      h,
+      'Received: from client.example.net ([192.0.2.7])\r\n\tby mx.example.org (Postern) with ESMTPSA id abc' +
+        '\r\n\t(using TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 group x25519)\r\n\tfor <bob@example.org>;' +
+        '\r\n\tMon, 23 Nov 2026 08:00:00 +0000\r\n',
+    );
+    for (const line of h.split('\r\n').slice(0, -1)) assert.ok(line.length <= 998, 'RFC 5322 §2.1.1');
+  });
+
+  it('names the protocol per RFC 3848 / RFC 6531 and leaves out `for` with several recipients', () => {
+    const base = { hostname: 'h', heloName: 'c', remoteAddress: '2001:db8::1', id: 'i', date: DATE };
+    const plain = receivedHeader({
+      ...base,
+      tls: undefined,
+      authenticated: false,
+      recipients: ['a@x', 'b@x'],
+      smtputf8: false,
+    });
+    assert.match(plain, /with ESMTP id i;/);
+    assert.doesNotMatch(plain, /for </);
+    assert.match(plain, /\(\[IPv6:2001:db8::1\]\)/);
+    const utf8 = receivedHeader({
+      ...base,
+      tls: TLS,
+      authenticated: false,
+      recipients: ['a@x'],
+      smtputf8: true,
+    });
+    assert.match(utf8, /with UTF8SMTPS id/);
+  });
+
+  it('writes address literals (RFC 5321 §4.1.3)', () => {
+    assert.equal(addressLiteral('192.0.2.1'), '[192.0.2.1]');
+    assert.equal(addressLiteral('::ffff:192.0.2.1'), '[192.0.2.1]');
+    assert.equal(addressLiteral('::1'), '[IPv6:::1]');
+  });
+
+  it('adds Message-ID and Date only when missing, whatever their case', () => {
+    const both = submissionHeaders(
+      Buffer.from('message-id: <x@y>\r\nDATE: Mon, 1 Jan 2026 00:00:00 +0000\r\n\r\nbody\r\n'),
+      'h',
+      DATE,
+    );
+    assert.equal(both, '');
+    const none = submissionHeaders(
+      Buffer.from('Subject: s\r\n\r\nMessage-ID: <in the body>\r\n'),
+      'mx.example.org',
+      DATE,
+    );
+    assert.match(
+      none,
+      /^Message-ID: <[0-9a-f]+@mx\.example\.org>\r\nDate: Mon, 23 Nov 2026 08:00:00 \+0000\r\n$/,
+    );
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * What the fs backend takes from the rest of the package: the indexer, password hashing and
+ * the name rules. INTERIM: local stand-ins until src/indexer and src/common land; then this
+ * file only re-wires those.
+ */
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { StoreError } from '../types.js';
+import type { MessageIndex } from '../types.js';
+import type { FsDeps } from './store.js';
+
+function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(password, salt, 32, { N: 16384, r: 8, p: 1 }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+const DUMMY_SALT = randomBytes(16);
+
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+function interimIndexer(input: Buffer | AsyncIterable<Uint8Array>): Promise<MessageIndex> {
+  return (async () => {
+    let size = 0;
+    if (Buffer.isBuffer(input)) size = input.length;
+    else for await (const c of input) size += c.byteLength;
+    return {
+      size,
+      envelope: {
+        date: null,
+        subject: null,
+        from: null,
+        sender: null,
+        replyTo: null,
+        to: null,
+        cc: null,
+        bcc: null,
+        inReplyTo: null,
+        messageId: null,
+      },
+      root: {
+        path: '',
+        type: 'text',
+        subtype: 'plain',
+        params: {},
+        id: null,
+        description: null,
+        encoding: '7BIT',
+        disposition: null,
+        language: null,
+        location: null,
+        md5: null,
+        headerStart: 0,
+        bodyStart: 0,
+        bodyEnd: size,
+        lines: 0,
+        parts: [],
+      },
+      overview: { subject: '', from: '', date: '', messageId: '', references: '', bytes: size, lines: 0 },
+      headers: [],
+      text: '',
+    };
+  })();
+}
+
+export const fsDeps: FsDeps = {
+  indexer: interimIndexer,
+  passwords: {
+    async hash(password) {
+      const salt = randomBytes(16);
+      return `scrypt$${salt.toString('base64')}$${(await scryptAsync(password, salt)).toString('base64')}`;
+    },
+    async verify(password, hash) {
+      const [, salt, key] = hash?.split('$') ?? [];
+      const got = await scryptAsync(password, salt ? Buffer.from(salt, 'base64') : DUMMY_SALT);
+      if (!key) return false;
+      const want = Buffer.from(key, 'base64');
+      return want.length === got.length && timingSafeEqual(want, got);
+    },
+  },
+  naming: {
+    canonicalUser: (u) => u.trim().toLowerCase(),
+    validateUser(address) {
+      if (!/^[^\s@]+@[^\s@]+$/.test(address) || CONTROL.test(address) || address.length > 254)
+        throw new StoreError('INVALID_NAME', 'invalid address');
+    },
+    validateMailbox(name) {
+      if (
+        !name ||
+        name.length > 512 ||
+        CONTROL.test(name) ||
+        name.startsWith('/') ||
+        name.endsWith('/') ||
+        name.includes('//')
+      )
+        throw new StoreError('INVALID_NAME', 'invalid mailbox name');
+    },
+    validateGroup(name) {
+      if (!/^[A-Za-z0-9+_-]+(\.[A-Za-z0-9+_-]+)*$/.test(name) || name.length > 255)
+        throw new StoreError('INVALID_NAME', 'invalid group name');
+    },
+    validateMessageId(id) {
+      if (!/^<[^<>\s]+>$/.test(id) || id.length > 250 || CONTROL.test(id))
+        throw new StoreError('INVALID_NAME', 'invalid Message-ID');
+    },
+    delimiter: '/',
+  },
+};
