@@ -2,3 +2,4 @@ export * from './types.js';
 export { openFsStore, FsStore, checkMailboxDir, type CheckReport } from './fs/index.js';
 export { measureFsStore, type FsBenchOptions, type FsBenchResult } from './fs/bench.js';
 export { openStore, type OpenStoreOptions } from './open-store.js';
+export { indexMessage, decodeWords, parseHeaderBlock } from './indexer/index.js';

@@ -5,8 +5,8 @@
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { StoreError } from '../types.js';
-import type { MessageIndex } from '../types.js';
 import type { FsDeps } from './store.js';
+import { indexMessage } from '../indexer/index.js';
 
 function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) =>
@@ -18,52 +18,8 @@ const DUMMY_SALT = randomBytes(16);
 
 const CONTROL = /[\x00-\x1f\x7f]/;
 
-function interimIndexer(input: Buffer | AsyncIterable<Uint8Array>): Promise<MessageIndex> {
-  return (async () => {
-    let size = 0;
-    if (Buffer.isBuffer(input)) size = input.length;
-    else for await (const c of input) size += c.byteLength;
-    return {
-      size,
-      envelope: {
-        date: null,
-        subject: null,
-        from: null,
-        sender: null,
-        replyTo: null,
-        to: null,
-        cc: null,
-        bcc: null,
-        inReplyTo: null,
-        messageId: null,
-      },
-      root: {
-        path: '',
-        type: 'text',
-        subtype: 'plain',
-        params: {},
-        id: null,
-        description: null,
-        encoding: '7BIT',
-        disposition: null,
-        language: null,
-        location: null,
-        md5: null,
-        headerStart: 0,
-        bodyStart: 0,
-        bodyEnd: size,
-        lines: 0,
-        parts: [],
-      },
-      overview: { subject: '', from: '', date: '', messageId: '', references: '', bytes: size, lines: 0 },
-      headers: [],
-      text: '',
-    };
-  })();
-}
-
 export const fsDeps: FsDeps = {
-  indexer: interimIndexer,
+  indexer: indexMessage,
   passwords: {
     async hash(password) {
       const salt = randomBytes(16);

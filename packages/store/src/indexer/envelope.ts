@@ -1,0 +1,77 @@
+/**
+ * The IMAP ENVELOPE (RFC 3501 §7.4.2) and the NNTP overview (RFC 3977 §8.3) from a header
+ * list. ENVELOPE strings are the raw header text (encoded words untouched), as IMAP clients
+ * decode them themselves.
+ */
+import addressparser from 'nodemailer/lib/addressparser';
+import type { Envelope, EnvelopeAddress, Overview } from '../types.js';
+import { headerValue, type HeaderList } from './headers.js';
+
+type Parsed = { name?: string; address?: string; group?: Parsed[] };
+
+function toEnvelopeAddresses(list: Parsed[]): EnvelopeAddress[] {
+  const out: EnvelopeAddress[] = [];
+  for (const a of list) {
+    if (a.group) {
+      // RFC 3501 §7.4.2: a group is a start marker with the group name and an end marker.
+      out.push({ name: null, adl: null, mailbox: a.name || '', host: null });
+      out.push(...toEnvelopeAddresses(a.group));
+      out.push({ name: null, adl: null, mailbox: null, host: null });
+      continue;
+    }
+    const address = a.address ?? '';
+    const at = address.lastIndexOf('@');
+    out.push({
+      name: a.name ? a.name : null,
+      adl: null,
+      mailbox: at === -1 ? address || null : address.slice(0, at),
+      host: at === -1 ? null : address.slice(at + 1),
+    });
+  }
+  return out;
+}
+
+function addresses(headers: HeaderList, name: string): EnvelopeAddress[] | null {
+  const value = headerValue(headers, name);
+  if (value === null || value.trim() === '') return null;
+  let parsed: Parsed[];
+  try {
+    parsed = (addressparser as unknown as (v: string) => Parsed[])(value);
+  } catch {
+    return null;
+  }
+  const list = toEnvelopeAddresses(parsed);
+  return list.length ? list : null;
+}
+
+export function buildEnvelope(headers: HeaderList): Envelope {
+  const from = addresses(headers, 'from');
+  return {
+    date: headerValue(headers, 'date'),
+    subject: headerValue(headers, 'subject'),
+    from,
+    // RFC 3501 §7.4.2: sender and reply-to default to from.
+    sender: addresses(headers, 'sender') ?? from,
+    replyTo: addresses(headers, 'reply-to') ?? from,
+    to: addresses(headers, 'to'),
+    cc: addresses(headers, 'cc'),
+    bcc: addresses(headers, 'bcc'),
+    inReplyTo: headerValue(headers, 'in-reply-to'),
+    messageId: headerValue(headers, 'message-id'),
+  };
+}
+
+/** RFC 3977 §8.3.1: fields unfolded, TAB/CR/LF replaced by spaces. */
+const clean = (v: string | null) => (v ?? '').replace(/[\t\r\n]/g, ' ');
+
+export function buildOverview(headers: HeaderList, bytes: number, lines: number): Overview {
+  return {
+    subject: clean(headerValue(headers, 'subject')),
+    from: clean(headerValue(headers, 'from')),
+    date: clean(headerValue(headers, 'date')),
+    messageId: clean(headerValue(headers, 'message-id')),
+    references: clean(headerValue(headers, 'references')),
+    bytes,
+    lines,
+  };
+}
