@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import type { Store } from '@postern/store';
 import { ParsedArticle } from '../src/article/headers.js';
 import { gatewayMailToNews, GATEWAY_HEADER, mailToNews, newsToMail } from '../src/index.js';
-import { articleText, makeStore, queuedMail } from './harness.js';
+import { articleText, disposeStores, makeStore, queuedMail } from './harness.js';
 
 const mail = (fields: Record<string, string>, body = 'Mail body\r\n') =>
   Buffer.from(articleText(fields, body));
 
 describe('mail <-> news gateway', () => {
+  afterEach(() => disposeStores());
   let store: Store;
   beforeEach(async () => {
     store = await makeStore();

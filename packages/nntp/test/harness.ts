@@ -2,11 +2,13 @@
  * Test rig: an NntpServer behind a net.Server on 127.0.0.1 port 0, a self-signed certificate
  * for "localhost", and a store with one user and a few groups.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CertificateStore, generateSelfSigned, NativeTlsEngine, type CertifiedKey } from '@postern/core';
-import type { Store } from '@postern/store';
+import { openFsStore, type Store } from '@postern/store';
 import { NntpServer, type NntpServerOptions } from '../src/index.js';
-import { FakeStore } from './fake-store.js';
 
 export const USER = 'reader@example.test';
 export const PASSWORD = 'correct horse battery';
@@ -18,14 +20,31 @@ export function testCertificate(): Promise<CertifiedKey> {
   return cert;
 }
 
-/** A fresh store with USER and the groups local.test (bound to test@example.test) and local.other. */
+const opened: Array<{ store: Store; dir: string }> = [];
+
+/**
+ * A fresh store (the fs backend in a temporary directory) with USER and the groups local.test
+ * (bound to test@example.test), local.other and local.readonly (posting "n").
+ */
 export async function makeStore(): Promise<Store> {
-  const store = new FakeStore();
+  const dir = mkdtempSync(join(tmpdir(), 'postern-nntp-'));
+  const store = await openFsStore(dir, { domains: ['example.test'] });
+  opened.push({ store, dir });
   await store.accounts.addUser(USER, PASSWORD);
   await store.news.createGroup('local.test', { description: 'Testing', mailAddress: 'test@example.test' });
   await store.news.createGroup('local.other', { description: 'Other\ttabbed' });
   await store.news.createGroup('local.readonly', { posting: 'n' });
   return store;
+}
+
+/** Close a store makeStore opened (every one when none is named) and remove its directory. */
+export async function disposeStores(only?: Store): Promise<void> {
+  for (const entry of [...opened]) {
+    if (only && entry.store !== only) continue;
+    opened.splice(opened.indexOf(entry), 1);
+    await entry.store.close().catch(() => undefined);
+    rmSync(entry.dir, { recursive: true, force: true });
+  }
 }
 
 export interface Rig {
@@ -61,6 +80,7 @@ export async function startRig(
     async close() {
       await server.shutdown(1000);
       await new Promise<void>((resolve) => listener.close(() => resolve()));
+      if (!options.store) await disposeStores(store);
     },
   };
 }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { NntpTestClient } from './client.js';
-import { makeStore, startRig } from './harness.js';
+import { disposeStores, makeStore, startRig } from './harness.js';
 
 describe('NNTP session lifecycle', () => {
+  afterEach(() => disposeStores());
   it('says 400 and closes an idle session at shutdown', async () => {
     const rig = await startRig();
     const c = await NntpTestClient.connect(rig.port);
@@ -36,15 +37,20 @@ describe('NNTP session lifecycle', () => {
     try {
       const raw = connect({ host: '127.0.0.1', port: rig.port });
       let received = '';
-      raw.on('data', (d: Buffer) => (received += d.toString('latin1')));
+      let onData: (() => void) | undefined;
+      raw.on('data', (d: Buffer) => {
+        received += d.toString('latin1');
+        onData?.();
+      });
       const closed = new Promise<void>((resolve) => raw.on('close', () => resolve()));
       raw.on('error', () => undefined);
       raw.write('STARTTLS\r\n');
-      // Not a ClientHello.
       await new Promise<void>((resolve) => {
-        const wait = () => (received.includes('382') ? resolve() : setImmediate(wait));
-        wait();
+        onData = () => {
+          if (received.includes('382')) resolve();
+        };
       });
+      // Not a ClientHello: plaintext commands where the handshake should be.
       raw.write('GROUP local.test\r\nQUIT\r\n');
       await closed;
       assert.doesNotMatch(received, /211|205/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { NntpTestClient } from './client.js';
-import { articleText, makeStore, startRig, type Rig } from './harness.js';
+import { articleText, disposeStores, makeStore, startRig, type Rig } from './harness.js';
 
 async function seed(rig: Rig): Promise<void> {
   const news = rig.store.news;
@@ -191,6 +191,7 @@ describe('NNTP reading commands (RFC 3977 §6–§8)', () => {
 });
 
 describe('NNTP anonymous reading policy', () => {
+  afterEach(() => disposeStores());
   it('asks for authentication when anonymous reading is off', async () => {
     const rig = await startRig({ anonymousRead: false });
     const c = await NntpTestClient.connect(rig.port);

@@ -8,7 +8,7 @@ import type { Store } from '@postern/store';
 import { ImapServer } from '@postern/imap';
 import { Pop3Server } from '@postern/pop3';
 import { SmtpServer, type CapturedMail, type SmtpFaults } from '@postern/smtp';
-import { NntpServer } from '@postern/nntp';
+import { NntpServer, gatewayMailToNews } from '@postern/nntp';
 import type { ListenerName, PortSetting } from './config.js';
 import type { ListenerSpec } from './listeners.js';
 
@@ -37,6 +37,13 @@ const PROTOCOLS: Partial<Record<Protocol, Factory>> = {
       relay: setup.relay,
       capture: setup.capture,
       faults: setup.faults?.[listener as 'smtp' | 'submission' | 'smtps'],
+      // Mail to a group's address becomes an article (issue 11, the mail-to-news gateway).
+      deliverToGroup: async (groupName, message) => {
+        const group = await setup.store.news.getGroup(groupName);
+        if (!group?.mailAddress) return false;
+        const result = await gatewayMailToNews(setup.store, group.mailAddress, message, { hostname: setup.common.hostname });
+        return result.status !== 'rejected';
+      },
     }),
   imap: (setup) => new ImapServer({ ...setup.common, store: setup.store }),
   pop3: (setup) => new Pop3Server({ ...setup.common, store: setup.store }),
