@@ -5,11 +5,7 @@
  */
 import { CertificateStore, ConfigError, generateSelfSigned, silentLogger } from '@postern/core';
 import type { CertifiedKey, Logger, TlsEngine } from '@postern/core';
-import { openStore, type Store } from '@postern/store';
-import * as storePackage from '@postern/store';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createMemoryStore, openStore, type Store } from '@postern/store';
 import { LISTENERS, type ListenerName, type PortSetting } from './config.js';
 import { ListenerSet } from './listeners.js';
 import { buildListenerSpecs, type CapturedMail, type SmtpFaults } from './protocols.js';
@@ -61,28 +57,10 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/**
- * The memory backend when the store package has it; otherwise an fs store in a private
- * temporary directory that disappears on close (same ephemeral behaviour, real durability code).
- */
-async function openMemoryStore(domains: string[]): Promise<Store> {
-  const create = (storePackage as Record<string, unknown>).createMemoryStore as ((o: { domains: string[] }) => Store | Promise<Store>) | undefined;
-  if (create) return create({ domains });
-  const dir = await mkdtemp(join(tmpdir(), 'postern-ephemeral-'));
-  const store = await openStore('fs', { dataDir: dir, domains });
-  const close = store.close.bind(store);
-  return Object.assign(store, {
-    close: async () => {
-      await close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  });
-}
-
 async function openGatewayStore(option: GatewayOptions['store'], dataDir: string | undefined, domains: string[]) {
   if (option !== undefined && typeof option !== 'string') return { store: option, owned: false };
   const spec = option ?? 'memory';
-  if (spec === 'memory') return { store: await openMemoryStore(domains), owned: true };
+  if (spec === 'memory') return { store: createMemoryStore({ domains }), owned: true };
   if (!dataDir) throw new ConfigError(`store '${spec}' needs a dataDir`);
   return { store: await openStore(spec, { dataDir }), owned: true };
 }

@@ -3,3 +3,4 @@ export { openFsStore, FsStore, checkMailboxDir, type CheckReport } from './fs/in
 export { measureFsStore, type FsBenchOptions, type FsBenchResult } from './fs/bench.js';
 export { openStore, type OpenStoreOptions } from './open-store.js';
 export { indexMessage, decodeWords, parseHeaderBlock } from './indexer/index.js';
+export { createMemoryStore, MemoryStore } from './memory/index.js';

@@ -1,12 +1,12 @@
 /**
  * What the fs backend takes from the rest of the package: the indexer, password hashing and
- * the name rules. INTERIM: local stand-ins until src/indexer and src/common land; then this
- * file only re-wires those.
+ * the name rules. Hashing and the name rules are INTERIM local stand-ins until src/common
+ * lands; then this file only re-wires those.
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { indexMessage } from '../indexer/index.js';
 import { StoreError } from '../types.js';
 import type { FsDeps } from './store.js';
-import { indexMessage } from '../indexer/index.js';
 
 function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) =>

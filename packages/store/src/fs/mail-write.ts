@@ -69,7 +69,7 @@ export function meta(m: MsgEntry): MessageMeta {
   };
 }
 
-function applyMode(current: readonly string[], mode: FlagMode, flags: string[]): string[] {
+export function applyMode(current: readonly string[], mode: FlagMode, flags: string[]): string[] {
   const lower = new Set(flags.map((f) => f.toLowerCase()));
   switch (mode) {
     case 'set':
@@ -81,7 +81,7 @@ function applyMode(current: readonly string[], mode: FlagMode, flags: string[]):
   }
 }
 
-function sameFlags(a: readonly string[], b: readonly string[]): boolean {
+export function sameFlags(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   const s = new Set(a.map((f) => f.toLowerCase()));
   return b.every((f) => s.has(f.toLowerCase()));
