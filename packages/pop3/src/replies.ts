@@ -2,6 +2,7 @@
  * POP3 replies and the typed error that carries one. Every refusal a command handler decides on
  * is thrown as a Pop3Error; the session writes its reply and goes on (or closes when `fatal`).
  */
+import { StoreError, type StoreErrorCode } from '@postern/store';
 
 /**
  * Extended response codes (RFC 2449 §8): IN-USE and LOGIN-DELAY (§8.1), SYS/TEMP and SYS/PERM
@@ -72,4 +73,20 @@ export class DropConnection extends Error {
 /** An error's message for a log line: never a command line, so never a password. */
 export function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/**
+ * The `code` of a store failure. Checked by shape as well as by class: a backend loaded through
+ * another module instance (the store's lazy backends) throws an equal but distinct StoreError.
+ */
+export function storeErrorCode(err: unknown): StoreErrorCode | undefined {
+  if (err instanceof StoreError) return err.code;
+  if (
+    err instanceof Error &&
+    err.name === 'StoreError' &&
+    typeof (err as { code?: unknown }).code === 'string'
+  ) {
+    return (err as unknown as { code: StoreErrorCode }).code;
+  }
+  return undefined;
 }

@@ -11,12 +11,12 @@ import {
   LineTooLongError,
   type Logger,
 } from '@postern/core';
-import { StoreError, type MailboxLock } from '@postern/store';
+import type { MailboxLock } from '@postern/store';
 import { Authenticator } from './auth.js';
 import { parseCommand, type ParsedCommand } from './commands.js';
 import { Maildrop } from './maildrop.js';
 import type { ResolvedPop3Options } from './options.js';
-import { DropConnection, errLine, errorText, okLine, Pop3Error } from './replies.js';
+import { DropConnection, errLine, errorText, okLine, Pop3Error, storeErrorCode } from './replies.js';
 import { allowedIn, INITIAL_STATE, transition, type Pop3Event, type Pop3State } from './state.js';
 import { AuthorizationCommands } from './authorization.js';
 import { capabilities } from './capabilities.js';
@@ -228,7 +228,8 @@ export class Pop3Session {
         return 'autologout';
       }
       // A store failure: the command fails, the session goes on (RFC 3206 §4 SYS/TEMP, SYS/PERM).
-      const temporary = !(err instanceof StoreError) || err.code === 'UNAVAILABLE' || err.code === 'LOCKED';
+      const code = storeErrorCode(err);
+      const temporary = code === undefined || code === 'UNAVAILABLE' || code === 'LOCKED';
       this.log.error({ err: errorText(err), command: cmd.command }, 'command failed');
       const refusal = new Pop3Error(temporary ? 'temporary server error' : 'server error', {
         code: temporary ? 'SYS/TEMP' : 'SYS/PERM',

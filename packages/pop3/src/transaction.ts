@@ -2,11 +2,18 @@
  * The TRANSACTION state's commands (RFC 1939 §5, §7; RFC 2449 §5) and QUIT into the UPDATE
  * state (RFC 1939 §6). Message numbers refer to the snapshot taken at login.
  */
-import { StoreError } from '@postern/store';
 import { expectArgs, parseLineCount, parseMessageNumber, type ParsedCommand } from './commands.js';
 import type { MaildropEntry } from './maildrop.js';
 import { sendMessageBody, TopLimiter } from './message-output.js';
-import { DropConnection, errLine, errorText, multiLine, okLine, Pop3Error } from './replies.js';
+import {
+  DropConnection,
+  errLine,
+  errorText,
+  multiLine,
+  okLine,
+  Pop3Error,
+  storeErrorCode,
+} from './replies.js';
 import type { Pop3Session } from './session.js';
 import type { Pop3Command } from './state.js';
 
@@ -105,7 +112,7 @@ export class TransactionCommands {
     try {
       source = await s.ctx.options.store.mail.openMessage(drop.user, drop.mailbox, entry.uid);
     } catch (err) {
-      if (err instanceof StoreError && err.code === 'NOT_FOUND') {
+      if (storeErrorCode(err) === 'NOT_FOUND') {
         // Expunged meanwhile by an IMAP session of the same user.
         throw new Pop3Error(`message ${entry.number} is no longer available`, {
           code: 'SYS/PERM',

@@ -4,7 +4,13 @@
  * wait until the server has finished with a connection (no timing involved).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { CertificateStore, generateSelfSigned, NativeTlsEngine, type Logger } from '@postern/core';
+import {
+  CertificateStore,
+  generateSelfSigned,
+  NativeTlsEngine,
+  type Logger,
+  type TlsEngine,
+} from '@postern/core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,14 +57,16 @@ export interface HarnessOptions extends Partial<Omit<Pop3ServerOptions, 'store' 
   logger?: Logger;
   /** Wrap the store (failure injection). */
   wrapStore?: (store: Store) => Store;
-  /** Which store backend: fs in a temporary directory (default), or memory. */
+  /** Which store backend: memory (default) or fs in a temporary directory. */
   backend?: Backend;
+  /** TLS engine; default NativeTlsEngine. */
+  engine?: TlsEngine;
 }
 
 export type Backend = 'fs' | 'memory';
 
 /** The backend the suites use unless a test asks for one (POP3_TEST_BACKEND overrides). */
-export const DEFAULT_BACKEND: Backend = process.env.POP3_TEST_BACKEND === 'memory' ? 'memory' : 'fs';
+export const DEFAULT_BACKEND: Backend = process.env.POP3_TEST_BACKEND === 'fs' ? 'fs' : 'memory';
 
 async function openBackend(backend: Backend): Promise<{ store: Store; cleanup: () => Promise<void> }> {
   if (backend === 'memory') {
@@ -82,10 +90,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   await base.accounts.addUser(ALICE, ALICE_PW);
   await base.accounts.addUser(BOB, BOB_PW);
   const store = options.wrapStore ? options.wrapStore(base) : base;
-  const { wrapStore: _wrap, backend: _backend, ...rest } = options;
+  const { wrapStore: _wrap, backend: _backend, engine, ...rest } = options;
   const server = new Pop3Server({
     hostname: 'pop.example.org',
-    tls: { engine: new NativeTlsEngine(), server: { certificates: new CertificateStore([cert]) } },
+    tls: { engine: engine ?? new NativeTlsEngine(), server: { certificates: new CertificateStore([cert]) } },
     ...rest,
     store,
   });

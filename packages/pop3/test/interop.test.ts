@@ -7,7 +7,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile, chmod } from 'node:fs/promis
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { requireProgram } from '@postern/core';
+import { requireProgram, TsTlsEngine } from '@postern/core';
 import { ALICE, ALICE_PW, MESSAGES, startHarness, type Harness } from './harness.js';
 
 const run = promisify(execFile);
@@ -35,6 +35,19 @@ out['top'] = whole(p.top(2, 1)[1])
 out['dele'] = p.dele(1).decode()
 out['quit'] = p.quit().decode()
 print(json.dumps(out))
+`;
+
+const POPLIB_LIST_SCRIPT = `
+import base64, json, poplib, ssl, sys
+port, cafile, user, password = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+p = poplib.POP3('localhost', int(port))
+p.stls(context=ssl.create_default_context(cafile=cafile))
+p.user(user)
+p.pass_(password)
+stat = list(p.stat())
+retr = base64.b64encode(b''.join(l + b'\\r\\n' for l in p.retr(1)[1])).decode()
+p.quit()
+print(json.dumps({'stat': stat, 'retr': retr}))
 `;
 
 describe('pop3 interop', function () {
@@ -185,5 +198,30 @@ describe('pop3 interop', function () {
     assert.doesNotMatch(stdout, /^1 /m);
     assert.match(stderr, /< STLS\r?\n/);
     assert.match(stderr, /Login denied/);
+  });
+
+  it("poplib and curl over STLS with Postern's own TLS engine (ts)", async function () {
+    requireProgram(this, 'python3');
+    requireProgram(this, 'curl');
+    const ts = await startHarness({ engine: new TsTlsEngine() });
+    try {
+      await ts.store.mail.append(ALICE, 'INBOX', MESSAGES.dotty);
+      const { stdout } = await run('python3', [
+        '-c',
+        POPLIB_LIST_SCRIPT,
+        String(ts.port),
+        caFile,
+        ALICE,
+        ALICE_PW,
+      ]);
+      const out = JSON.parse(stdout) as { stat: number[]; retr: string };
+      assert.deepEqual(out.stat, [1, Buffer.byteLength(MESSAGES.dotty)]);
+      assert.deepEqual(Buffer.from(out.retr, 'base64'), Buffer.from(MESSAGES.dotty));
+      const connectTo = ['--connect-to', `localhost:${ts.port}:127.0.0.1:${ts.port}`];
+      const body = await curl([...connectTo, `pop3://localhost:${ts.port}/1`]);
+      assert.deepEqual(Buffer.from(body, 'latin1'), Buffer.from(MESSAGES.dotty));
+    } finally {
+      await ts.close();
+    }
   });
 });

@@ -6,6 +6,7 @@
  */
 import type { Accounts, SpecialUse } from '../types.js';
 import { StoreError } from '../types.js';
+import { normalizeDomain } from './deps.js';
 import { JsonDoc } from './json-doc.js';
 import type { Layout } from './layout.js';
 
@@ -178,11 +179,4 @@ export class FsAccounts implements Accounts {
   async isLocalDomain(domain: string): Promise<boolean> {
     return (await this.read()).domains.includes(normalizeDomain(domain));
   }
-}
-
-function normalizeDomain(domain: string): string {
-  const d = domain.trim().toLowerCase().replace(/\.$/, '');
-  if (!d || /[\s/\\\0@]/.test(d) || [...d].some((c) => c.charCodeAt(0) < 0x20))
-    throw new StoreError('INVALID_NAME', 'invalid domain');
-  return d;
 }

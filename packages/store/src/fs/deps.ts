@@ -1,7 +1,8 @@
 /**
- * What the fs backend takes from the rest of the package: the indexer, password hashing and
- * the name rules. Hashing and the name rules are INTERIM local stand-ins until src/common
- * lands; then this file only re-wires those.
+ * What the fs backend takes from the rest of the package (the indexer) and the account and
+ * name rules it defines: scrypt password hashing with constant-time checks, the canonical
+ * user form, and which mailbox, group, Message-ID and domain names are acceptable. The
+ * memory backend uses the same rules from here, so both behave alike.
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { indexMessage } from '../indexer/index.js';
@@ -17,6 +18,13 @@ function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {
 const DUMMY_SALT = randomBytes(16);
 
 const CONTROL = /[\x00-\x1f\x7f]/;
+
+/** Lower case, no trailing dot; refuses anything that is not a plain domain name. */
+export function normalizeDomain(domain: string): string {
+  const d = domain.trim().toLowerCase().replace(/\.$/, '');
+  if (!d || /[\s/\\\0@]/.test(d) || CONTROL.test(d)) throw new StoreError('INVALID_NAME', 'invalid domain');
+  return d;
+}
 
 export const fsDeps: FsDeps = {
   indexer: indexMessage,

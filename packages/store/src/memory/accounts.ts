@@ -1,15 +1,9 @@
 /** Accounts held in memory: the same rules as the fs backend (scrypt, aliases, domains). */
-import { fsDeps } from '../fs/deps.js';
+import { fsDeps, normalizeDomain } from '../fs/deps.js';
 import { StoreError, type Accounts } from '../types.js';
 
 const MAX_ALIAS_HOPS = 8;
 const { passwords, naming } = fsDeps;
-
-function normalizeDomain(domain: string): string {
-  const d = domain.trim().toLowerCase().replace(/\.$/, '');
-  if (!d || /[\s/\\\0@]/.test(d) || [...d].some((c) => c.charCodeAt(0) < 0x20)) throw new StoreError('INVALID_NAME', 'invalid domain');
-  return d;
-}
 
 export class MemoryAccounts implements Accounts {
   private readonly users = new Map<string, string>();
