@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openStore } from '@postern/store';
 
 const CLI = fileURLToPath(new URL('../../packages/server/dist/src/cli.js', import.meta.url));
 
@@ -22,10 +23,18 @@ export interface GatewayProcess {
 
 export const BENCH_USER = { address: 'bench@example.test', password: 'bench-password' };
 
-export async function startGatewayProcess(extraArgs: string[] = []): Promise<GatewayProcess> {
+/** Users for connection-heavy cases: IMAP allows 20 sessions per user by default. */
+export const benchUser = (i: number) => ({ address: `bench${i}@example.test`, password: 'bench-password' });
+
+export async function startGatewayProcess(extraArgs: string[] = [], extraUsers = 0): Promise<GatewayProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'postern-bench-'));
   const add = spawnSync(process.execPath, [CLI, 'user', 'add', BENCH_USER.address, '--password', BENCH_USER.password, '--data-dir', dataDir]);
   if (add.status !== 0) throw new Error(`user add failed: ${add.stderr}`);
+  if (extraUsers > 0) {
+    const store = await openStore('fs', { dataDir });
+    for (let i = 0; i < extraUsers; i++) await store.accounts.addUser(benchUser(i).address, benchUser(i).password);
+    await store.close();
+  }
   const ports = ['smtp', 'submission', 'smtps', 'imap', 'imaps', 'pop3', 'pop3s', 'nntp', 'nntps'].flatMap((l) => [`--${l}-port`, '0']);
   const child = spawn(
     process.execPath,

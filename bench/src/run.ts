@@ -9,13 +9,15 @@ import { runCase, summaryLine, table, type BenchCase, type CaseResult } from './
 import { gatewayCases } from './cases/gateway.js';
 import { tlsCases } from './cases/tls.js';
 import { memoryCases } from './cases/memory.js';
+import { smtpCases } from './cases/smtp.js';
+import { storeCases } from './cases/store.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyIdx = args.indexOf('--only');
 const only = onlyIdx >= 0 ? args[onlyIdx + 1] : undefined;
 
-const cases: BenchCase[] = [...tlsCases(), ...gatewayCases(), ...memoryCases(quick)].filter((c) => !only || c.name.includes(only));
+const cases: BenchCase[] = [...tlsCases(), ...gatewayCases(), ...smtpCases(), ...storeCases(quick), ...memoryCases(quick)].filter((c) => !only || c.name.includes(only));
 
 const results: CaseResult[] = [];
 for (const c of cases) {

@@ -9,7 +9,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import type { BenchCase } from '../harness.js';
-import { BENCH_USER, startGatewayProcess, type GatewayProcess } from '../gateway-process.js';
+import { BENCH_USER, benchUser, startGatewayProcess, type GatewayProcess } from '../gateway-process.js';
 
 /** Resolves with everything read once `pattern` appears in the stream. */
 function waitFor(stream: Socket | TLSSocket, pattern: RegExp): Promise<string> {
@@ -21,6 +21,9 @@ function waitFor(stream: Socket | TLSSocket, pattern: RegExp): Promise<string> {
         stream.off('data', onData);
         stream.off('error', reject);
         resolve(buf);
+      } else if (/^\w+ (NO|BAD) .*\r\n/m.test(buf)) {
+        stream.off('data', onData);
+        reject(new Error(`server refused: ${buf.trim()}`));
       }
     };
     stream.on('data', onData);
@@ -29,7 +32,7 @@ function waitFor(stream: Socket | TLSSocket, pattern: RegExp): Promise<string> {
 }
 
 /** One IMAP session, upgraded with STARTTLS, logged in, sitting in IDLE. */
-async function idleSession(gw: GatewayProcess): Promise<TLSSocket> {
+async function idleSession(gw: GatewayProcess, user = BENCH_USER): Promise<TLSSocket> {
   const plain = netConnect(gw.ports.imap!, '127.0.0.1');
   await waitFor(plain, /^\* OK.*\r\n/);
   plain.write('a STARTTLS\r\n');
@@ -39,7 +42,7 @@ async function idleSession(gw: GatewayProcess): Promise<TLSSocket> {
     tls.once('secureConnect', resolve);
     tls.once('error', reject);
   });
-  tls.write(`b LOGIN "${BENCH_USER.address}" "${BENCH_USER.password}"\r\n`);
+  tls.write(`b LOGIN "${user.address}" "${user.password}"\r\n`);
   await waitFor(tls, /^b OK.*\r\n/m);
   tls.write('c SELECT INBOX\r\n');
   await waitFor(tls, /^c OK.*\r\n/m);
@@ -57,15 +60,18 @@ function idleCase(n: number): BenchCase {
     rounds: { quick: 1, full: 3 },
     note: 'target <= 64 KiB per connection (server RSS growth / N; STARTTLS + LOGIN + SELECT + IDLE)',
     async postern() {
-      const gw = await startGatewayProcess();
+      const users = Math.ceil((n + 20) / 20);
+      const gw = await startGatewayProcess([], users);
       const sockets: TLSSocket[] = [];
+      let opened = 0;
+      const next = () => idleSession(gw, benchUser(Math.floor(opened++ / 20)));
       try {
         // Warm up: the first sessions pay for code loading and TLS contexts.
-        for (let i = 0; i < 20; i++) sockets.push(await idleSession(gw));
+        for (let i = 0; i < 20; i++) sockets.push(await next());
         await new Promise((r) => setTimeout(r, 500));
         const before = gw.rss();
         for (let i = 0; i < n; i += 50) {
-          const batch = await Promise.all(Array.from({ length: Math.min(50, n - i) }, () => idleSession(gw)));
+          const batch = await Promise.all(Array.from({ length: Math.min(50, n - i) }, () => next()));
           sockets.push(...batch);
         }
         await new Promise((r) => setTimeout(r, 1000));

@@ -1,0 +1,46 @@
+/**
+ * Store cases (issue 4): deliveries/s for 1 KiB and 100 KiB messages on the fs backend
+ * (fsync per acknowledged delivery) next to the memory backend as the peer column, and the
+ * time to open a 100k-message mailbox (UID list with flags) from a fresh handle.
+ */
+import { createMemoryStore, measureFsStore, openFsStore, type FsBenchResult } from '@postern/store';
+import type { BenchCase } from '../harness.js';
+
+const USER = 'bench@example.com';
+
+async function memoryDeliveries(size: number, count: number): Promise<number> {
+  const store = createMemoryStore({ domains: ['example.com'] });
+  await store.accounts.addUser(USER, 'bench');
+  const body = Buffer.alloc(size, 'm');
+  const msg = (i: number) => Buffer.concat([Buffer.from(`Subject: bench ${i}\r\nMessage-ID: <m${i}@example.com>\r\n\r\n`), body]);
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) await store.mail.deliver([{ user: USER }], msg(i));
+  return (count / (performance.now() - t0)) * 1000;
+}
+
+export function storeCases(quick: boolean): BenchCase[] {
+  let fs: FsBenchResult | undefined;
+  const measure = async () =>
+    (fs ??= await measureFsStore({ open: (dir) => openFsStore(dir), mailboxSize: quick ? 20_000 : 100_000, deliveries: quick ? 100 : 300, parallel: [1] }));
+  const deliveries = (size: number): BenchCase => ({
+    name: `store deliveries ${size / 1024} KiB (fs vs memory)`,
+    unit: 'deliveries/s',
+    peerName: 'memory backend',
+    rounds: { quick: 1, full: 1 },
+    note: 'fs fsyncs file and directory before each delivery resolves; ratio = fs/memory',
+    postern: async () => (await measure()).deliveriesPerSecond[`${size}B x1`]!,
+    peer: () => memoryDeliveries(size, quick ? 100 : 300),
+  });
+  return [
+    deliveries(1024),
+    deliveries(100 * 1024),
+    {
+      name: `fs mailbox open (${quick ? '20k' : '100k'} messages, warm cache)`,
+      unit: 'ms',
+      lowerIsBetter: true,
+      rounds: { quick: 1, full: 1 },
+      note: 'target < 300 ms for 100k messages: getMailbox + list of every UID with flags, fresh handle',
+      postern: async () => (await measure()).openMedianMs,
+    },
+  ];
+}
