@@ -203,5 +203,28 @@ for (const [name, makeEngine] of ENGINES) {
         srv.close();
       }
     });
+    it('gives up on a silent peer after the handshake timeout, with a TlsAlertError', async () => {
+      const engine = makeEngine();
+      let failure: unknown;
+      let settled!: () => void;
+      const done = new Promise<void>((r) => (settled = r));
+      const srv = await listen(async (socket) => {
+        await engine.accept(socket, { certificates: new CertificateStore([b]), handshakeTimeoutMs: 50 }).catch((e) => (failure = e));
+        settled();
+      });
+      try {
+        const raw = netConnect(srv.port, '127.0.0.1');
+        raw.on('error', () => undefined);
+        raw.resume();
+        await once(raw, 'connect');
+        // Say nothing: only the timeout can end this handshake.
+        await done;
+        await once(raw, 'close');
+        assert.ok(failure instanceof Error);
+        assert.equal((failure as { alert?: string }).alert, 'handshake_timeout');
+      } finally {
+        srv.close();
+      }
+    });
   });
 }
