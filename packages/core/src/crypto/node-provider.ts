@@ -42,6 +42,14 @@ class NodeAead implements Aead {
     c.getAuthTag().copy(out, plaintext.length);
     return out;
   }
+  sealWithHeader(nonce: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
+    const c = crypto.createCipheriv(this.cipher as crypto.CipherGCMTypes, this.key, nonce, { authTagLength: 16 });
+    c.setAAD(aad);
+    const pieces: Buffer[] = [aad as Buffer];
+    for (const p of parts) pieces.push(c.update(p));
+    pieces.push(c.final(), c.getAuthTag());
+    return Buffer.concat(pieces);
+  }
   open(nonce: Uint8Array, aad: Uint8Array, data: Uint8Array): Uint8Array | null {
     if (data.length < 16) return null;
     const d = crypto.createDecipheriv(this.cipher as crypto.CipherGCMTypes, this.key, nonce, { authTagLength: 16 });

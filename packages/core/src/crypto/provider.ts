@@ -21,6 +21,11 @@ export interface Aead {
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
   /** Returns null when authentication fails. */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null;
+  /**
+   * Optional fast path for the record layer: seal `parts` (concatenated) with `aad`, and return
+   * aad || ciphertext || tag in one buffer, so a 16 KiB record is copied once, not three times.
+   */
+  sealWithHeader?(nonce: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[]): Uint8Array;
 }
 
 /** The initiator's half of a key exchange (client side: its key_share entry). */

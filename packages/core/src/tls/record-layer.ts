@@ -40,6 +40,18 @@ class DirectionState {
   seal(aad: Uint8Array, inner: Uint8Array): Uint8Array {
     return this.aead.seal(this.nextNonce(), aad, inner);
   }
+  /** The whole protected record (header included), in one allocation where the AEAD allows. */
+  sealRecord(header: Uint8Array, fragment: Uint8Array, type: number): Uint8Array {
+    if (this.aead.sealWithHeader) return this.aead.sealWithHeader(this.nextNonce(), header, [fragment, Uint8Array.of(type)]);
+    const inner = new Uint8Array(fragment.length + 1);
+    inner.set(fragment, 0);
+    inner[fragment.length] = type;
+    const sealed = this.seal(header, inner);
+    const out = new Uint8Array(5 + sealed.length);
+    out.set(header, 0);
+    out.set(sealed, 5);
+    return out;
+  }
   open(aad: Uint8Array, body: Uint8Array): Uint8Array | null {
     return this.aead.open(this.nextNonce(), aad, body);
   }
@@ -168,15 +180,8 @@ export class RecordLayer {
       out.set(fragment, 5);
       return out;
     }
-    const inner = new Uint8Array(fragment.length + 1);
-    inner.set(fragment, 0);
-    inner[fragment.length] = type;
-    const len = inner.length + 16;
+    const len = fragment.length + 1 + 16;
     const header = Uint8Array.of(ContentType.application_data, 3, 3, len >> 8, len & 0xff);
-    const sealed = this.writer.seal(header, inner);
-    const out = new Uint8Array(5 + sealed.length);
-    out.set(header, 0);
-    out.set(sealed, 5);
-    return out;
+    return this.writer.sealRecord(header, fragment, type);
   }
 }

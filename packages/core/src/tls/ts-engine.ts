@@ -104,7 +104,7 @@ class TsTlsStream extends Duplex {
   /** Write what the connection produced and act on its events. */
   private pump(): void {
     const out = this.conn.takeOutput();
-    if (out.length && !this.socket.destroyed) this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+    if (out.length && !this.socket.destroyed) this.writeRecords(out);
     for (const ev of this.conn.takeEvents()) this.onEvent(ev);
   }
 
@@ -153,8 +153,18 @@ class TsTlsStream extends Duplex {
     const out = this.conn.takeOutput();
     for (const ev of this.conn.takeEvents()) this.onEvent(ev);
     if (out.length === 0) return cb();
-    if (this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out))) cb();
+    if (this.writeRecords(out)) cb();
     else this.socket.once('drain', () => cb());
+  }
+
+  /** Records go out corked, without being concatenated first. */
+  private writeRecords(records: Uint8Array[]): boolean {
+    if (records.length === 1) return this.socket.write(records[0]!);
+    this.socket.cork();
+    let ok = true;
+    for (const r of records) ok = this.socket.write(r);
+    this.socket.uncork();
+    return ok;
   }
 
   override _final(cb: (err?: Error | null) => void): void {
