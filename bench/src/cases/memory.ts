@@ -114,7 +114,7 @@ function largeMessageCase(): BenchCase {
     rounds: { quick: 1, full: 3 },
     note: 'target < 64 MiB of server RSS growth for a 100 MB message (fs store)',
     async postern() {
-      const gw = await startGatewayProcess();
+      const gw = await startGatewayProcess(['--max-message-size', String(size + 1024 * 1024)]);
       let peak = 0;
       const base = gw.rss();
       const sampler = setInterval(() => (peak = Math.max(peak, gw.rss())), 25);

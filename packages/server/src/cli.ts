@@ -53,6 +53,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--relay-tls <policy>', 'relay TLS (default: required via smarthost, opportunistic to MX)').choices(['required', 'opportunistic', 'off']))
     .option('--relay-ca <file>', 'trust anchors for the relay, PEM (default: Node root store)')
     .option('--relay-servername <name>', 'name to verify the smarthost certificate against')
+    .addOption(
+      new Option('--max-message-size <bytes>', 'largest message accepted over SMTP and IMAP APPEND (default 52428800)').argParser((v) => {
+        if (!/^\d+$/.test(v) || Number(v) < 1024) throw new InvalidArgumentError(`'${v}' is not a size in bytes (at least 1024)`);
+        return Number(v);
+      }),
+    )
     .option('--allow-insecure-auth', 'allow authentication before TLS (test rigs only)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']));
   for (const l of LISTENERS) serve.addOption(portOption(l));

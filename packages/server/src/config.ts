@@ -50,6 +50,8 @@ export interface ServeSettings {
   /** Name to verify the smarthost certificate against. */
   relayServername?: string;
   allowInsecureAuth: boolean;
+  /** Largest message accepted by SMTP (SIZE) and IMAP APPEND, octets. */
+  maxMessageSize: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   shutdownDeadlineMs: number;
 }
@@ -66,6 +68,7 @@ export function defaultSettings(): ServeSettings {
     store: 'fs',
     relay: 'queue',
     allowInsecureAuth: false,
+    maxMessageSize: 50 * 1024 * 1024,
     logLevel: 'info',
     shutdownDeadlineMs: 10_000,
   };
@@ -97,6 +100,7 @@ const fileSchema = {
     relayCa: { type: 'string' },
     relayServername: { type: 'string', minLength: 1 },
     allowInsecureAuth: { type: 'boolean' },
+    maxMessageSize: { type: 'integer', minimum: 1024 },
     logLevel: { enum: ['debug', 'info', 'warn', 'error', 'silent'] },
     shutdownDeadlineMs: { type: 'integer', minimum: 0 },
   },

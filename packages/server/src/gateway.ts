@@ -32,6 +32,8 @@ export interface GatewayOptions {
    */
   relay?: 'queue' | 'capture' | RelaySettings;
   allowInsecureAuth?: boolean;
+  /** Largest message over SMTP and IMAP APPEND, octets (default 50 MiB). */
+  maxMessageSize?: number;
   /** Fault injection per SMTP listener, for testing clients' error paths. */
   faults?: Partial<Record<'smtp' | 'submission' | 'smtps', SmtpFaults>>;
   logger?: Logger;
@@ -111,6 +113,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     relay: options.relay === 'capture' ? 'capture' : 'queue',
     capture: (mail: CapturedMail) => mailLog.capture(mail),
     faults: options.faults,
+    maxMessageSize: options.maxMessageSize,
   }, logger);
   let listeners: ListenerSet;
   try {

@@ -23,6 +23,7 @@ export interface ProtocolSetup {
   relay: 'queue' | 'capture';
   capture?: (mail: CapturedMail) => Promise<void>;
   faults?: Partial<Record<'smtp' | 'submission' | 'smtps', SmtpFaults>>;
+  maxMessageSize?: number;
 }
 
 type Factory = (setup: ProtocolSetup, listener: ListenerName) => ProtocolHandler;
@@ -34,6 +35,7 @@ const PROTOCOLS: Partial<Record<Protocol, Factory>> = {
       ...setup.common,
       store: setup.store,
       role: listener === 'smtp' ? 'mx' : 'submission',
+      maxMessageSize: setup.maxMessageSize,
       relay: setup.relay,
       capture: setup.capture,
       faults: setup.faults?.[listener as 'smtp' | 'submission' | 'smtps'],
@@ -45,7 +47,7 @@ const PROTOCOLS: Partial<Record<Protocol, Factory>> = {
         return result.status !== 'rejected';
       },
     }),
-  imap: (setup) => new ImapServer({ ...setup.common, store: setup.store }),
+  imap: (setup) => new ImapServer({ ...setup.common, store: setup.store, maxLiteralSize: setup.maxMessageSize }),
   pop3: (setup) => new Pop3Server({ ...setup.common, store: setup.store }),
   nntp: (setup) => new NntpServer({ ...setup.common, store: setup.store }),
 };

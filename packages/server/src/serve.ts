@@ -58,6 +58,7 @@ export async function runServe(flags: Record<string, unknown>): Promise<void> {
             serverName: settings.relayServername,
           },
     allowInsecureAuth: settings.allowInsecureAuth,
+    maxMessageSize: settings.maxMessageSize,
     logger,
     shutdownDeadlineMs: settings.shutdownDeadlineMs,
   });
