@@ -4,3 +4,29 @@ export { measureFsStore, type FsBenchOptions, type FsBenchResult } from './fs/be
 export { openStore, type OpenStoreOptions } from './open-store.js';
 export { indexMessage, decodeWords, parseHeaderBlock } from './indexer/index.js';
 export { createMemoryStore, MemoryStore } from './memory/index.js';
+export {
+  ChangeFeed,
+  DEFAULT_MAILBOXES,
+  MAILBOX_DELIMITER,
+  applyFlagMode,
+  bytesStream,
+  canonicalMailbox,
+  canonicalUser,
+  decodeNameFromPath,
+  encodeNameForPath,
+  formatUidSet,
+  hashPassword,
+  hasFlag,
+  inUidRange,
+  normalizeDomain,
+  normalizeFlags,
+  normalizeUids,
+  readSource,
+  sameFlags,
+  toUidRanges,
+  validateGroup,
+  validateMailbox,
+  validateMessageId,
+  validateUser,
+  verifyPassword,
+} from './common/index.js';

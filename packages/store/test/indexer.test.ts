@@ -73,13 +73,19 @@ describe('message indexer', function () {
     const root = idx.root;
     assert.equal(`${root.type}/${root.subtype}`, 'multipart/mixed');
     assert.equal(root.params.boundary, 'outer');
-    assert.deepEqual(root.parts.map((p) => `${p.path} ${p.type}/${p.subtype}`), ['1 multipart/alternative', '2 message/rfc822', '3 application/octet-stream']);
+    assert.deepEqual(
+      root.parts.map((p) => `${p.path} ${p.type}/${p.subtype}`),
+      ['1 multipart/alternative', '2 message/rfc822', '3 application/octet-stream'],
+    );
     const plain = find(root, '1.1');
     assert.equal(plain.encoding, 'QUOTED-PRINTABLE');
     assert.equal(plain.params.charset, 'utf-8');
     assert.equal(slice(NESTED, plain.bodyStart, plain.bodyEnd), 'Caf=C3=A9 au lait\r\nsecond line');
     assert.equal(plain.lines, 2);
-    assert.equal(slice(NESTED, plain.headerStart, plain.bodyStart), 'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n');
+    assert.equal(
+      slice(NESTED, plain.headerStart, plain.bodyStart),
+      'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n',
+    );
     const html = find(root, '1.2');
     assert.equal(slice(NESTED, html.bodyStart, html.bodyEnd), '<p>Café</p>');
     const fwd = root.parts[1]!;
@@ -88,7 +94,10 @@ describe('message indexer', function () {
     assert.equal(fwd.message.envelope.subject, 'the forwarded one');
     assert.equal(fwd.message.envelope.messageId, '<inner@example.test>');
     assert.equal(slice(NESTED, fwd.message.root.bodyStart, fwd.message.root.bodyEnd), 'forwarded body');
-    assert.equal(slice(NESTED, fwd.bodyStart, fwd.bodyEnd), 'From: eve@example.test\r\nSubject: the forwarded one\r\nMessage-ID: <inner@example.test>\r\nContent-Type: text/plain\r\n\r\nforwarded body');
+    assert.equal(
+      slice(NESTED, fwd.bodyStart, fwd.bodyEnd),
+      'From: eve@example.test\r\nSubject: the forwarded one\r\nMessage-ID: <inner@example.test>\r\nContent-Type: text/plain\r\n\r\nforwarded body',
+    );
     assert.equal(fwd.lines, 6);
     const bin = root.parts[2]!;
     assert.equal(bin.id, '<part4@example.test>');
@@ -105,7 +114,13 @@ describe('message indexer', function () {
     assert.deepEqual(e.replyTo, e.from);
     assert.deepEqual(
       e.to?.map((a) => [a.mailbox, a.host]),
-      [['bob', 'example.test'], ['Team', null], ['carol', 'example.test'], ['dave', 'example.test'], [null, null]],
+      [
+        ['bob', 'example.test'],
+        ['Team', null],
+        ['carol', 'example.test'],
+        ['dave', 'example.test'],
+        [null, null],
+      ],
     );
     assert.equal(e.cc?.[0]?.mailbox, 'joerg');
     assert.equal(e.messageId, '<nested@example.test>');
@@ -119,35 +134,61 @@ describe('message indexer', function () {
     const idx = await indexMessage(NESTED);
     assert.match(idx.text, /Café au lait/);
     assert.match(idx.text, /forwarded body/);
-    const latin = Buffer.concat([Buffer.from('Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: base64\r\n\r\n'), Buffer.from(Buffer.from('Gr\xfc\xdfe', 'latin1').toString('base64') + '\r\n')]);
+    const latin = Buffer.concat([
+      Buffer.from(
+        'Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: base64\r\n\r\n',
+      ),
+      Buffer.from(Buffer.from('Gr\xfc\xdfe', 'latin1').toString('base64') + '\r\n'),
+    ]);
     assert.match((await indexMessage(latin)).text, /Grüße/);
   });
 
   it('gives the same result however the input is chunked', async () => {
     const whole = await indexMessage(NESTED);
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: NESTED.length - 1 }), { maxLength: 12 }), async (cuts) => {
-        const points = [...new Set(cuts)].sort((a, b) => a - b);
-        const chunks: Buffer[] = [];
-        let prev = 0;
-        for (const p of [...points, NESTED.length]) {
-          chunks.push(NESTED.subarray(prev, p));
-          prev = p;
-        }
-        const idx = await indexMessage(Readable.from(chunks));
-        assert.deepEqual(idx, whole);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: NESTED.length - 1 }), { maxLength: 12 }),
+        async (cuts) => {
+          const points = [...new Set(cuts)].sort((a, b) => a - b);
+          const chunks: Buffer[] = [];
+          let prev = 0;
+          for (const p of [...points, NESTED.length]) {
+            chunks.push(NESTED.subarray(prev, p));
+            prev = p;
+          }
+          const idx = await indexMessage(Readable.from(chunks));
+          assert.deepEqual(idx, whole);
+        },
+      ),
       { numRuns: 60 },
     );
   });
 
   it('indexes broken MIME without failing: no closing boundary, garbage headers, no body, no boundary', async () => {
-    const unterminated = crlf(['Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Type: text/plain', '', 'never closed', '']);
+    const unterminated = crlf([
+      'Content-Type: multipart/mixed; boundary=b',
+      '',
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      'never closed',
+      '',
+    ]);
     const a = await indexMessage(unterminated);
     assert.equal(a.root.parts.length, 1);
-    assert.equal(slice(unterminated, a.root.parts[0]!.bodyStart, a.root.parts[0]!.bodyEnd), 'never closed\r\n');
+    assert.equal(
+      slice(unterminated, a.root.parts[0]!.bodyStart, a.root.parts[0]!.bodyEnd),
+      'never closed\r\n',
+    );
 
-    const garbage = crlf(['this is not a header', 'Subject: still found', ': no name', 'X-Ok: yes', '', 'body']);
+    const garbage = crlf([
+      'this is not a header',
+      'Subject: still found',
+      ': no name',
+      'X-Ok: yes',
+      '',
+      'body',
+    ]);
     const b = await indexMessage(garbage);
     assert.equal(b.envelope.subject, 'still found');
     assert.equal(b.root.type, 'text');

@@ -88,7 +88,12 @@ export function contentFields(headers: HeaderList, parentIsDigest: boolean): Con
     description: headerValue(headers, 'content-description'),
     encoding: cte ? cte.trim().split(/[\s;]/)[0]!.toUpperCase() || '7BIT' : '7BIT',
     disposition,
-    language: lang ? lang.split(',').map((l) => l.trim()).filter(Boolean) : null,
+    language: lang
+      ? lang
+          .split(',')
+          .map((l) => l.trim())
+          .filter(Boolean)
+      : null,
     location: headerValue(headers, 'content-location'),
     md5: headerValue(headers, 'content-md5'),
   };

@@ -19,7 +19,9 @@ function fillEmbedded(part: MimePart, headersOf: Map<MimePart, Array<[string, st
   for (const child of part.parts) fillEmbedded(child, headersOf);
 }
 
-export async function indexMessage(input: Buffer | Uint8Array | AsyncIterable<Uint8Array>): Promise<MessageIndex> {
+export async function indexMessage(
+  input: Buffer | Uint8Array | AsyncIterable<Uint8Array>,
+): Promise<MessageIndex> {
   const scanner = new MimeScanner();
   if (input instanceof Uint8Array) scanner.write(input);
   else for await (const chunk of input) scanner.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
@@ -35,4 +37,3 @@ export async function indexMessage(input: Buffer | Uint8Array | AsyncIterable<Ui
     text,
   };
 }
-

@@ -88,7 +88,17 @@ export class MimeScanner {
   }
 
   private frame(part: MimePart, parentIsDigest: boolean): Frame {
-    return { part, state: 'headers', header: '', headerBytes: 0, headers: [], parentIsDigest, lfCount: 0, lastByteLf: true, last2: 0 };
+    return {
+      part,
+      state: 'headers',
+      header: '',
+      headerBytes: 0,
+      headers: [],
+      parentIsDigest,
+      lfCount: 0,
+      lastByteLf: true,
+      last2: 0,
+    };
   }
 
   write(chunk: Uint8Array): void {
@@ -158,7 +168,14 @@ export class MimeScanner {
     return this.stack[this.stack.length - 1]!;
   }
 
-  private handleLine(bare: string, raw: Buffer, start: number, end: number, pending: Uint8Array[], long: boolean): void {
+  private handleLine(
+    bare: string,
+    raw: Buffer,
+    start: number,
+    end: number,
+    pending: Uint8Array[],
+    long: boolean,
+  ): void {
     // A delimiter of any enclosing multipart (innermost first) ends the parts inside it.
     if (!long && bare.startsWith('--')) {
       for (let i = this.stack.length - 1; i >= 0; i--) {
@@ -170,6 +187,13 @@ export class MimeScanner {
         const closing = rest.startsWith('--');
         // RFC 2046 §5.1.1: only whitespace may follow the delimiter.
         if (!/^[ \t]*$/.test(closing ? rest.slice(2) : rest)) continue;
+        // The delimiter line is still body content of any message/rfc822 enclosing this
+        // multipart: its size and line count (RFC 3501 §7.4.2 body lines) include it.
+        for (let j = 0; j < i; j++) {
+          const outer = this.stack[j]!;
+          if (outer.state === 'body' && outer.part.type !== 'multipart')
+            for (const p of pending) this.countBody(outer, p);
+        }
         this.delimiter(i, closing, start, end);
         return;
       }
@@ -186,7 +210,8 @@ export class MimeScanner {
 
   /** Body bytes count for every open non-multipart part they are inside. */
   private countAll(bytes: Uint8Array): void {
-    for (const f of this.stack) if (f.state === 'body' && f.part.type !== 'multipart') this.countBody(f, bytes);
+    for (const f of this.stack)
+      if (f.state === 'body' && f.part.type !== 'multipart') this.countBody(f, bytes);
   }
 
   private countBody(f: Frame, bytes: Uint8Array): void {

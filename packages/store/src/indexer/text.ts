@@ -48,7 +48,10 @@ function decodeTransfer(body: Buffer, encoding: string): Buffer {
       return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
     case 'QUOTED-PRINTABLE': {
       const text = body.toString('latin1').replace(/=\r?\n/g, '');
-      return Buffer.from(text.replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+      return Buffer.from(
+        text.replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+        'latin1',
+      );
     }
     default:
       return body;

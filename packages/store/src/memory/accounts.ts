@@ -1,9 +1,17 @@
 /** Accounts held in memory: the same rules as the fs backend (scrypt, aliases, domains). */
-import { fsDeps, normalizeDomain } from '../fs/deps.js';
+import {
+  canonicalUser,
+  hashPassword,
+  normalizeDomain,
+  validateUser,
+  verifyPassword,
+} from '../common/index.js';
 import { StoreError, type Accounts } from '../types.js';
 
+/** Alias chains longer than this (or loops) resolve to nobody. */
 const MAX_ALIAS_HOPS = 8;
-const { passwords, naming } = fsDeps;
+const naming = { canonicalUser, validateUser };
+const passwords = { hash: hashPassword, verify: verifyPassword };
 
 export class MemoryAccounts implements Accounts {
   private readonly users = new Map<string, string>();
@@ -20,7 +28,9 @@ export class MemoryAccounts implements Accounts {
   async addUser(address: string, password: string): Promise<void> {
     naming.validateUser(address);
     const user = naming.canonicalUser(address);
+    if (this.users.has(user) || this.aliases.has(user)) throw new StoreError('EXISTS', 'user exists');
     const hash = await passwords.hash(password);
+    // Checked again: another addUser of the same name may have finished during the hash.
     if (this.users.has(user)) throw new StoreError('EXISTS', 'user exists');
     this.users.set(user, hash);
     this.hooks.provision(user);
@@ -29,6 +39,8 @@ export class MemoryAccounts implements Accounts {
   async deleteUser(address: string): Promise<boolean> {
     const user = naming.canonicalUser(address);
     if (!this.users.delete(user)) return false;
+    // Aliases pointing at the user would otherwise deliver to a later namesake.
+    for (const [a, t] of [...this.aliases]) if (t === user) this.aliases.delete(a);
     this.hooks.remove(user);
     return true;
   }
@@ -56,6 +68,7 @@ export class MemoryAccounts implements Accounts {
     naming.validateUser(alias);
     const a = naming.canonicalUser(alias);
     if (this.aliases.has(a) || this.users.has(a)) throw new StoreError('EXISTS', 'address in use');
+    naming.validateUser(target);
     this.aliases.set(a, naming.canonicalUser(target));
   }
 
@@ -64,7 +77,9 @@ export class MemoryAccounts implements Accounts {
   }
 
   async listAliases(): Promise<Array<{ alias: string; target: string }>> {
-    return [...this.aliases].map(([alias, target]) => ({ alias, target })).sort((x, y) => (x.alias < y.alias ? -1 : x.alias > y.alias ? 1 : 0));
+    return [...this.aliases]
+      .map(([alias, target]) => ({ alias, target }))
+      .sort((x, y) => (x.alias < y.alias ? -1 : x.alias > y.alias ? 1 : 0));
   }
 
   async resolve(address: string): Promise<string | undefined> {

@@ -1,9 +1,9 @@
 /**
  * The memory backend: every store interface in one process's memory, for tests and
- * `--store memory`. Same rules as the fs backend (its name checks, password scheme and
- * indexer are shared); nothing survives the process.
+ * `--store memory`. Same rules as every backend (src/common: name checks, scrypt passwords,
+ * flags; src/indexer: one parse at delivery); nothing survives the process.
  */
-import { DEFAULT_MAILBOXES } from '../fs/accounts.js';
+import { DEFAULT_MAILBOXES } from '../common/index.js';
 import type { Store } from '../types.js';
 import { MemoryAccounts } from './accounts.js';
 import { MemoryMailStore } from './mail.js';
@@ -19,12 +19,18 @@ export class MemoryStore implements Store {
 
   constructor(options: { domains?: string[] } = {}) {
     this.accounts = new MemoryAccounts(
-      { provision: (user) => this.mail.provision(user, DEFAULT_MAILBOXES), remove: (user) => this.mail.remove(user) },
+      {
+        provision: (user) => this.mail.provision(user, DEFAULT_MAILBOXES),
+        remove: (user) => this.mail.remove(user),
+      },
       options.domains,
     );
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.mail.close();
+    this.news.close();
+  }
 }
 
 export function createMemoryStore(options: { domains?: string[] } = {}): Store {

@@ -1,18 +1,40 @@
 /**
- * Mailboxes held in memory, with the fs backend's rules: UIDVALIDITY per mailbox, UIDs never
- * reused, a modseq per change published on the change feed, INBOX case-insensitive and
- * renamed by moving its messages (RFC 3501 §6.3.5).
+ * Mailboxes held in memory: UIDVALIDITY per mailbox, UIDs never reused, a modseq per change
+ * (RFC 7162) published on the change feed, INBOX case-insensitive and renamed by moving its
+ * messages (RFC 3501 §6.3.5). Messages are indexed once at delivery and shared, never
+ * re-parsed, by copies and reads.
  */
-import { EventEmitter } from 'node:events';
-import { Readable } from 'node:stream';
-import { fsDeps } from '../fs/deps.js';
-import { applyMode, normalizeFlags, sameFlags } from '../fs/mail-write.js';
-import { canonicalMailbox } from '../fs/mail-boxes.js';
+import type { Readable } from 'node:stream';
+import {
+  ChangeFeed,
+  MAILBOX_DELIMITER,
+  applyFlagMode,
+  bytesStream,
+  canonicalMailbox,
+  canonicalUser,
+  hasFlag,
+  normalizeFlags,
+  normalizeUids,
+  readSource,
+  sameFlags,
+  validateMailbox,
+} from '../common/index.js';
+import { indexMessage } from '../indexer/index.js';
 import { StoreError } from '../types.js';
 import type {
-  DeliveryTarget, FlagMode, MailboxInfo, MailboxLock, MailChange, MailStore, MessageIndex, MessageMeta, MessageSource, SpecialUse, UidRange, Unsubscribe,
+  DeliveryTarget,
+  FlagMode,
+  MailboxInfo,
+  MailboxLock,
+  MailChange,
+  MailStore,
+  MessageIndex,
+  MessageMeta,
+  MessageSource,
+  SpecialUse,
+  UidRange,
+  Unsubscribe,
 } from '../types.js';
-import { readSource } from './source.js';
 
 interface Msg {
   uid: number;
@@ -30,47 +52,81 @@ interface Box {
   uidValidity: number;
   uidNext: number;
   highestModseq: number;
+  /** Insertion order is UID order: UIDs only grow. */
   messages: Map<number, Msg>;
-  feed: EventEmitter;
-  lockedUntil: number;
+  feed: ChangeFeed<MailChange>;
+  lock: { token: number; until: number } | null;
+  gone: boolean;
 }
 
-const { naming, indexer } = fsDeps;
+/** Seconds since the epoch, strictly increasing (RFC 3501 §2.3.1.1: never reused for a name). */
 let lastUidValidity = 0;
 function nextUidValidity(): number {
   lastUidValidity = Math.max(Math.floor(Date.now() / 1000) % 0xffffffff, lastUidValidity + 1);
   return lastUidValidity;
 }
 
-const meta = (m: Msg): MessageMeta => ({ uid: m.uid, flags: [...m.flags], modseq: m.modseq, size: m.bytes.length, internalDate: m.internalDate });
+let lockTokens = 0;
+
+const meta = (m: Msg): MessageMeta => ({
+  uid: m.uid,
+  flags: [...m.flags],
+  modseq: m.modseq,
+  size: m.bytes.length,
+  internalDate: new Date(m.internalDate),
+});
 
 export class MemoryMailStore implements MailStore {
   private readonly users = new Map<string, Map<string, Box>>();
 
-  provision(user: string, boxes: Array<{ name: string; specialUse: SpecialUse | null }>): void {
+  /** Called by accounts when a user is added. */
+  provision(user: string, boxes: ReadonlyArray<{ name: string; specialUse: SpecialUse | null }>): void {
     const map = new Map<string, Box>();
     this.users.set(user, map);
     for (const b of boxes) map.set(b.name, this.newBox(b.name, b.specialUse));
   }
 
+  /** Called by accounts when a user is deleted: every watcher learns its mailbox is gone. */
   remove(user: string): void {
     const boxes = this.users.get(user);
     this.users.delete(user);
-    for (const b of boxes?.values() ?? []) b.feed.emit('change', { kind: 'deleted' } satisfies MailChange);
+    for (const b of boxes?.values() ?? []) this.drop(b);
+  }
+
+  close(): void {
+    for (const boxes of this.users.values()) for (const b of boxes.values()) b.feed.clear();
+  }
+
+  private drop(b: Box): void {
+    b.gone = true;
+    b.feed.publish({ kind: 'deleted' });
+    b.feed.clear();
   }
 
   private newBox(name: string, specialUse: SpecialUse | null): Box {
-    return { name, specialUse, subscribed: true, uidValidity: nextUidValidity(), uidNext: 1, highestModseq: 0, messages: new Map(), feed: new EventEmitter().setMaxListeners(0), lockedUntil: 0 };
+    return {
+      name,
+      specialUse,
+      subscribed: true,
+      uidValidity: nextUidValidity(),
+      uidNext: 1,
+      highestModseq: 0,
+      messages: new Map(),
+      feed: new ChangeFeed(),
+      lock: null,
+      gone: false,
+    };
   }
 
   private userBoxes(user: string): Map<string, Box> {
-    const boxes = this.users.get(naming.canonicalUser(user));
+    const boxes = this.users.get(canonicalUser(user));
     if (!boxes) throw new StoreError('NOT_FOUND', 'no such user');
     return boxes;
   }
 
+  /** Only ever looks in `user`'s own map: another user's mailboxes are unreachable by name. */
   private find(user: string, mailbox: string): Box | undefined {
-    return this.users.get(naming.canonicalUser(user))?.get(canonicalMailbox(mailbox));
+    return this.users.get(canonicalUser(user))?.get(canonicalMailbox(mailbox));
   }
 
   private box(user: string, mailbox: string): Box {
@@ -81,12 +137,23 @@ export class MemoryMailStore implements MailStore {
 
   private info(b: Box): MailboxInfo {
     let unseen = 0;
-    for (const m of b.messages.values()) if (!m.flags.some((f) => f.toLowerCase() === '\\seen')) unseen++;
-    return { name: b.name, specialUse: b.specialUse, uidValidity: b.uidValidity, uidNext: b.uidNext, highestModseq: b.highestModseq, messages: b.messages.size, unseen, recent: 0, subscribed: b.subscribed };
+    for (const m of b.messages.values()) if (!hasFlag(m.flags, '\\Seen')) unseen++;
+    // \Recent is not kept (IMAP4rev2, RFC 9051, dropped it); sessions may compute their own.
+    return {
+      name: b.name,
+      specialUse: b.specialUse,
+      uidValidity: b.uidValidity,
+      uidNext: b.uidNext,
+      highestModseq: b.highestModseq,
+      messages: b.messages.size,
+      unseen,
+      recent: 0,
+      subscribed: b.subscribed,
+    };
   }
 
   async listMailboxes(user: string): Promise<MailboxInfo[]> {
-    return [...(this.users.get(naming.canonicalUser(user))?.values() ?? [])].map((b) => this.info(b));
+    return [...(this.users.get(canonicalUser(user))?.values() ?? [])].map((b) => this.info(b));
   }
 
   async getMailbox(user: string, mailbox: string): Promise<MailboxInfo | undefined> {
@@ -96,7 +163,7 @@ export class MemoryMailStore implements MailStore {
 
   async createMailbox(user: string, mailbox: string, specialUse?: SpecialUse): Promise<MailboxInfo> {
     const name = canonicalMailbox(mailbox);
-    naming.validateMailbox(name);
+    validateMailbox(name);
     const boxes = this.userBoxes(user);
     if (boxes.has(name)) throw new StoreError('EXISTS', 'mailbox exists');
     const b = this.newBox(name, specialUse ?? null);
@@ -111,27 +178,34 @@ export class MemoryMailStore implements MailStore {
     const b = boxes.get(name);
     if (!b) throw new StoreError('NOT_FOUND', 'no such mailbox');
     boxes.delete(name);
-    b.feed.emit('change', { kind: 'deleted' } satisfies MailChange);
+    this.drop(b);
   }
 
   async renameMailbox(user: string, from: string, to: string): Promise<void> {
     const src = canonicalMailbox(from);
     const dst = canonicalMailbox(to);
-    naming.validateMailbox(dst);
+    validateMailbox(dst);
+    const boxes = this.userBoxes(user);
+    if (!boxes.has(src)) throw new StoreError('NOT_FOUND', 'no such mailbox');
+    if (boxes.has(dst)) throw new StoreError('EXISTS', 'target mailbox exists');
     if (src === 'INBOX') {
+      // RFC 3501 §6.3.5: renaming INBOX moves its messages to the new name; INBOX stays, empty.
       await this.createMailbox(user, dst);
       await this.move(user, 'INBOX', [...this.box(user, 'INBOX').messages.keys()], dst);
       return;
     }
-    const boxes = this.userBoxes(user);
-    if (!boxes.has(src)) throw new StoreError('NOT_FOUND', 'no such mailbox');
-    if (boxes.has(dst)) throw new StoreError('EXISTS', 'target mailbox exists');
-    const d = naming.delimiter;
-    for (const [name, b] of [...boxes]) {
-      if (name !== src && !name.startsWith(src + d)) continue;
+    if (dst.startsWith(src + MAILBOX_DELIMITER))
+      throw new StoreError('INVALID_NAME', 'cannot rename a mailbox into itself');
+    // Inferior names are renamed with it (RFC 3501 §6.3.5); each keeps its UIDVALIDITY.
+    const moving = [...boxes].filter(([name]) => name === src || name.startsWith(src + MAILBOX_DELIMITER));
+    for (const [name] of moving)
+      if (boxes.has(dst + name.slice(src.length)) && name !== src)
+        throw new StoreError('EXISTS', 'target mailbox exists');
+    for (const [name, b] of moving) {
       boxes.delete(name);
-      b.feed.emit('change', { kind: 'deleted' } satisfies MailChange);
-      b.feed = new EventEmitter().setMaxListeners(0);
+      // Sessions watching the old name see it go; the renamed box gets a fresh feed.
+      b.feed.publish({ kind: 'deleted' });
+      b.feed.clear();
       b.name = dst + name.slice(src.length);
       boxes.set(b.name, b);
     }
@@ -142,39 +216,64 @@ export class MemoryMailStore implements MailStore {
   }
 
   private add(b: Box, bytes: Buffer, index: MessageIndex, flags: string[], internalDate: Date): Msg {
-    const m: Msg = { uid: b.uidNext++, flags: normalizeFlags(flags), modseq: ++b.highestModseq, internalDate, bytes, index };
+    const m: Msg = {
+      uid: b.uidNext++,
+      flags: normalizeFlags(flags),
+      modseq: ++b.highestModseq,
+      internalDate,
+      bytes,
+      index,
+    };
     b.messages.set(m.uid, m);
-    b.feed.emit('change', { kind: 'new', uid: m.uid, modseq: m.modseq } satisfies MailChange);
+    b.feed.publish({ kind: 'new', uid: m.uid, modseq: m.modseq });
     return m;
   }
 
-  async append(user: string, mailbox: string, message: MessageSource, options?: { flags?: string[]; internalDate?: Date }) {
-    const b = this.box(user, mailbox);
+  private async ingest(message: MessageSource): Promise<{ bytes: Buffer; index: MessageIndex }> {
     const bytes = await readSource(message);
-    const m = this.add(b, bytes, await indexer(bytes), options?.flags ?? [], options?.internalDate ?? new Date());
+    return { bytes, index: await indexMessage(bytes) };
+  }
+
+  async append(
+    user: string,
+    mailbox: string,
+    message: MessageSource,
+    options?: { flags?: string[]; internalDate?: Date },
+  ) {
+    this.box(user, mailbox);
+    const { bytes, index } = await this.ingest(message);
+    // Looked up again: the mailbox may have been deleted or renamed while the message was read.
+    const b = this.box(user, mailbox);
+    const m = this.add(b, bytes, index, options?.flags ?? [], options?.internalDate ?? new Date());
     return { uid: m.uid, uidValidity: b.uidValidity, modseq: m.modseq };
   }
 
   async deliver(targets: DeliveryTarget[], message: MessageSource, options?: { internalDate?: Date }) {
-    // All-or-nothing: every target is checked before anything is added.
-    const boxes = targets.map((t) => ({ t, b: this.box(t.user, t.mailbox ?? 'INBOX') }));
-    const bytes = await readSource(message);
-    const index = await indexer(bytes);
+    const resolve = () => targets.map((t) => ({ t, b: this.box(t.user, t.mailbox ?? 'INBOX') }));
+    resolve();
+    const { bytes, index } = await this.ingest(message);
+    // All-or-nothing: every target is found (again, after the await) before anything is added.
+    const boxes = resolve();
     const date = options?.internalDate ?? new Date();
-    return boxes.map(({ t, b }) => ({ user: naming.canonicalUser(t.user), mailbox: b.name, uid: this.add(b, bytes, index, t.flags ?? [], date).uid }));
+    return boxes.map(({ t, b }) => ({
+      user: canonicalUser(t.user),
+      mailbox: b.name,
+      uid: this.add(b, bytes, index, t.flags ?? [], date).uid,
+    }));
   }
 
   private transfer(user: string, from: string, uids: number[], to: string, removeSource: boolean) {
     const src = this.box(user, from);
     const dst = this.box(user, to);
-    const wanted = [...new Set(uids)].sort((a, b) => a - b).filter((u) => src.messages.has(u));
+    const wanted = normalizeUids(uids).filter((u) => src.messages.has(u));
+    // RFC 4315 §3 COPYUID: source and destination UIDs in the same order.
     const map: Array<[number, number]> = wanted.map((u) => {
       const m = src.messages.get(u)!;
       return [u, this.add(dst, m.bytes, m.index, m.flags, m.internalDate).uid];
     });
-    if (removeSource && wanted.length) {
+    if (removeSource && wanted.length && src !== dst) {
       for (const u of wanted) src.messages.delete(u);
-      src.feed.emit('change', { kind: 'expunge', uids: wanted, modseq: ++src.highestModseq } satisfies MailChange);
+      src.feed.publish({ kind: 'expunge', uids: wanted, modseq: ++src.highestModseq });
     }
     return { uidValidity: dst.uidValidity, map };
   }
@@ -187,11 +286,18 @@ export class MemoryMailStore implements MailStore {
     return this.transfer(user, from, uids, to, true);
   }
 
-  async updateFlags(user: string, mailbox: string, uids: number[], mode: FlagMode, flags: string[], options?: { unchangedSince?: number }) {
+  async updateFlags(
+    user: string,
+    mailbox: string,
+    uids: number[],
+    mode: FlagMode,
+    flags: string[],
+    options?: { unchangedSince?: number },
+  ) {
     const b = this.box(user, mailbox);
     const updated: MessageMeta[] = [];
     const failed: number[] = [];
-    for (const uid of [...new Set(uids)].sort((x, y) => x - y)) {
+    for (const uid of normalizeUids(uids)) {
       const m = b.messages.get(uid);
       if (!m) continue;
       // RFC 7162 §3.1.3: UNCHANGEDSINCE refuses messages changed after it.
@@ -199,11 +305,11 @@ export class MemoryMailStore implements MailStore {
         failed.push(uid);
         continue;
       }
-      const next = applyMode(m.flags, mode, flags);
+      const next = applyFlagMode(m.flags, mode, flags);
       if (!sameFlags(next, m.flags)) {
         m.flags = next;
         m.modseq = ++b.highestModseq;
-        b.feed.emit('change', { kind: 'flags', uid, flags: [...next], modseq: m.modseq } satisfies MailChange);
+        b.feed.publish({ kind: 'flags', uid, flags: [...next], modseq: m.modseq });
       }
       updated.push(meta(m));
     }
@@ -213,20 +319,28 @@ export class MemoryMailStore implements MailStore {
   async expunge(user: string, mailbox: string, uids?: number[]): Promise<number[]> {
     const b = this.box(user, mailbox);
     const only = uids && new Set(uids);
-    const gone = [...b.messages.values()].filter((m) => (!only || only.has(m.uid)) && m.flags.some((f) => f.toLowerCase() === '\\deleted')).map((m) => m.uid);
+    const gone: number[] = [];
+    for (const m of b.messages.values())
+      if ((!only || only.has(m.uid)) && hasFlag(m.flags, '\\Deleted')) gone.push(m.uid);
     if (gone.length === 0) return gone;
     for (const u of gone) b.messages.delete(u);
-    b.feed.emit('change', { kind: 'expunge', uids: gone, modseq: ++b.highestModseq } satisfies MailChange);
+    b.feed.publish({ kind: 'expunge', uids: gone, modseq: ++b.highestModseq });
     return gone;
   }
 
-  async list(user: string, mailbox: string, range?: UidRange, options?: { changedSince?: number }): Promise<MessageMeta[]> {
+  async list(
+    user: string,
+    mailbox: string,
+    range?: UidRange,
+    options?: { changedSince?: number },
+  ): Promise<MessageMeta[]> {
     const b = this.box(user, mailbox);
-    const lo = range?.start ?? 1;
-    const hi = range?.end ?? Infinity;
+    const lo = range ? Math.min(range.start, range.end) : 1;
+    const hi = range ? Math.max(range.start, range.end) : Infinity;
     const out: MessageMeta[] = [];
     for (const m of b.messages.values()) {
-      if (m.uid < lo || m.uid > hi) continue;
+      if (m.uid < lo) continue;
+      if (m.uid > hi) break;
       if (options?.changedSince !== undefined && m.modseq <= options.changedSince) continue;
       out.push(meta(m));
     }
@@ -237,29 +351,31 @@ export class MemoryMailStore implements MailStore {
     return this.find(user, mailbox)?.messages.get(uid)?.index;
   }
 
-  async openMessage(user: string, mailbox: string, uid: number, range?: { start: number; end: number }): Promise<Readable> {
+  async openMessage(
+    user: string,
+    mailbox: string,
+    uid: number,
+    range?: { start: number; end: number },
+  ): Promise<Readable> {
     const m = this.box(user, mailbox).messages.get(uid);
     if (!m) throw new StoreError('NOT_FOUND', 'no such message');
-    const bytes = range ? m.bytes.subarray(Math.max(0, range.start), Math.min(m.bytes.length, range.end)) : m.bytes;
-    return Readable.from([bytes]);
+    return bytesStream(m.bytes, range);
   }
 
   watch(user: string, mailbox: string, listener: (change: MailChange) => void): Unsubscribe {
-    const b = this.box(user, mailbox);
-    const feed = b.feed;
-    feed.on('change', listener);
-    return () => feed.off('change', listener);
+    return this.box(user, mailbox).feed.subscribe(listener);
   }
 
   async tryLock(user: string, mailbox: string, ttlMs = 30 * 60_000): Promise<MailboxLock | undefined> {
     const b = this.box(user, mailbox);
     const now = Date.now();
-    if (b.lockedUntil > now) return undefined;
-    const token = now + ttlMs;
-    b.lockedUntil = token;
+    if (b.lock && b.lock.until > now) return undefined;
+    // A token per holder: a late release of an expired lock never frees the next holder's.
+    const lock = { token: ++lockTokens, until: now + ttlMs };
+    b.lock = lock;
     return {
       release: async () => {
-        if (b.lockedUntil === token) b.lockedUntil = 0;
+        if (b.lock === lock) b.lock = null;
       },
     };
   }

@@ -1,10 +1,19 @@
 /** Newsgroups held in memory: an article stored once, numbered in each group it was posted to. */
-import { EventEmitter } from 'node:events';
-import { Readable } from 'node:stream';
-import { fsDeps } from '../fs/deps.js';
+import type { Readable } from 'node:stream';
+import { ChangeFeed, bytesStream, readSource, validateGroup, validateMessageId } from '../common/index.js';
+import { indexMessage } from '../indexer/index.js';
 import { StoreError } from '../types.js';
-import type { ArticleRef, GroupInfo, MessageIndex, MessageSource, NewsChange, NewsStore, Overview, PostingStatus, Unsubscribe } from '../types.js';
-import { readSource } from './source.js';
+import type {
+  ArticleRef,
+  GroupInfo,
+  MessageIndex,
+  MessageSource,
+  NewsChange,
+  NewsStore,
+  Overview,
+  PostingStatus,
+  Unsubscribe,
+} from '../types.js';
 
 interface Group {
   name: string;
@@ -15,7 +24,7 @@ interface Group {
   subscribers: string[];
   nextNumber: number;
   articles: Map<number, { messageId: string; postedAt: Date; size: number; overview: Overview }>;
-  feed: EventEmitter;
+  feed: ChangeFeed<NewsChange>;
 }
 
 interface Article {
@@ -24,19 +33,36 @@ interface Article {
   refs: ArticleRef[];
 }
 
-const { naming, indexer } = fsDeps;
+const naming = { validateGroup, validateMessageId };
+const indexer = indexMessage;
 
 export class MemoryNewsStore implements NewsStore {
   private readonly groups = new Map<string, Group>();
   private readonly articles = new Map<string, Article>();
+  /** Message-IDs being posted right now: a second post of one is a DUPLICATE at once. */
+  private readonly posting = new Set<string>();
+
+  close(): void {
+    for (const g of this.groups.values()) g.feed.clear();
+  }
 
   private info(g: Group): GroupInfo {
-    const numbers = [...g.articles.keys()];
-    const count = numbers.length;
-    // RFC 3977 §6.1.1.2: an empty group reports high = low - 1.
-    const low = count ? Math.min(...numbers) : g.nextNumber;
-    const high = count ? Math.max(...numbers) : g.nextNumber - 1;
-    return { name: g.name, description: g.description, posting: g.posting, low, high, count, createdAt: g.createdAt, mailAddress: g.mailAddress };
+    const count = g.articles.size;
+    // Numbers only grow and articles are never removed from a group, so the Map's first key
+    // is the lowest and nextNumber - 1 the highest. RFC 3977 §6.1.1.2: an empty group
+    // reports high = low - 1.
+    const low = count ? g.articles.keys().next().value! : g.nextNumber;
+    const high = g.nextNumber - 1;
+    return {
+      name: g.name,
+      description: g.description,
+      posting: g.posting,
+      low,
+      high,
+      count,
+      createdAt: g.createdAt,
+      mailAddress: g.mailAddress,
+    };
   }
 
   private group(name: string): Group {
@@ -45,7 +71,10 @@ export class MemoryNewsStore implements NewsStore {
     return g;
   }
 
-  async createGroup(name: string, options?: { description?: string; posting?: PostingStatus; mailAddress?: string | null }): Promise<GroupInfo> {
+  async createGroup(
+    name: string,
+    options?: { description?: string; posting?: PostingStatus; mailAddress?: string | null },
+  ): Promise<GroupInfo> {
     naming.validateGroup(name);
     if (this.groups.has(name)) throw new StoreError('EXISTS', 'group exists');
     const g: Group = {
@@ -57,13 +86,16 @@ export class MemoryNewsStore implements NewsStore {
       subscribers: [],
       nextNumber: 1,
       articles: new Map(),
-      feed: new EventEmitter().setMaxListeners(0),
+      feed: new ChangeFeed(),
     };
     this.groups.set(name, g);
     return this.info(g);
   }
 
-  async updateGroup(name: string, changes: { description?: string; posting?: PostingStatus; mailAddress?: string | null }): Promise<GroupInfo> {
+  async updateGroup(
+    name: string,
+    changes: { description?: string; posting?: PostingStatus; mailAddress?: string | null },
+  ): Promise<GroupInfo> {
     const g = this.group(name);
     if (changes.description !== undefined) g.description = changes.description;
     if (changes.posting !== undefined) g.posting = changes.posting;
@@ -72,7 +104,17 @@ export class MemoryNewsStore implements NewsStore {
   }
 
   async deleteGroup(name: string): Promise<boolean> {
-    return this.groups.delete(name);
+    const g = this.groups.get(name);
+    if (!g) return false;
+    this.groups.delete(name);
+    g.feed.clear();
+    // Articles keep their other groups; the Message-ID stays known (history), so a re-post
+    // of a deleted group's article is still a DUPLICATE, as RFC 3977 §3.6 history asks.
+    for (const a of g.articles.values()) {
+      const art = this.articles.get(a.messageId);
+      if (art) art.refs = art.refs.filter((r) => r.group !== name);
+    }
+    return true;
   }
 
   async listGroups(): Promise<GroupInfo[]> {
@@ -95,11 +137,19 @@ export class MemoryNewsStore implements NewsStore {
     const names = [...new Set(groups)].sort();
     if (names.length === 0) throw new StoreError('NOT_FOUND', 'no groups');
     const targets = names.map((n) => this.group(n));
-    if (this.articles.has(messageId)) throw new StoreError('DUPLICATE', 'Message-ID already known');
-    const bytes = await readSource(article);
-    // Checked again after the await: another post of the same id may have landed meanwhile.
-    if (this.articles.has(messageId)) throw new StoreError('DUPLICATE', 'Message-ID already known');
-    const index = await indexer(bytes);
+    if (this.articles.has(messageId) || this.posting.has(messageId))
+      throw new StoreError('DUPLICATE', 'Message-ID already known');
+    this.posting.add(messageId);
+    let bytes: Buffer;
+    let index: MessageIndex;
+    try {
+      bytes = await readSource(article);
+      index = await indexer(bytes);
+    } finally {
+      this.posting.delete(messageId);
+    }
+    // Groups looked up again: one may have been deleted while the article was read.
+    targets.splice(0, targets.length, ...names.map((n) => this.group(n)));
     const postedAt = new Date();
     const overview = { ...index.overview, messageId: index.overview.messageId || messageId };
     const refs = targets.map((g) => {
@@ -108,7 +158,7 @@ export class MemoryNewsStore implements NewsStore {
       return { group: g.name, number, messageId, size: bytes.length, postedAt };
     });
     this.articles.set(messageId, { bytes, index, refs });
-    for (const r of refs) this.groups.get(r.group)!.feed.emit('change', { kind: 'new', number: r.number, messageId } satisfies NewsChange);
+    targets.forEach((g, i) => g.feed.publish({ kind: 'new', number: refs[i]!.number, messageId }));
     return refs;
   }
 
@@ -126,12 +176,30 @@ export class MemoryNewsStore implements NewsStore {
   }
 
   async numbers(group: string, low: number, high: number): Promise<number[]> {
-    return [...this.group(group).articles.keys()].filter((n) => n >= low && n <= high).sort((a, b) => a - b);
+    const g = this.group(group);
+    const lo = Math.max(low, 1);
+    const hi = Math.min(high, g.nextNumber - 1);
+    const out: number[] = [];
+    if (hi < lo) return out;
+    // Walk whichever is shorter: the asked range, or the group's articles (in number order).
+    if (hi - lo < g.articles.size) {
+      for (let n = lo; n <= hi; n++) if (g.articles.has(n)) out.push(n);
+    } else {
+      for (const n of g.articles.keys()) if (n >= lo && n <= hi) out.push(n);
+    }
+    return out;
   }
 
-  async overview(group: string, low: number, high: number): Promise<Array<{ number: number; overview: Overview }>> {
+  async overview(
+    group: string,
+    low: number,
+    high: number,
+  ): Promise<Array<{ number: number; overview: Overview }>> {
     const g = this.group(group);
-    return (await this.numbers(group, low, high)).map((number) => ({ number, overview: g.articles.get(number)!.overview }));
+    return (await this.numbers(group, low, high)).map((number) => ({
+      number,
+      overview: g.articles.get(number)!.overview,
+    }));
   }
 
   async getIndex(messageId: string): Promise<MessageIndex | undefined> {
@@ -141,7 +209,7 @@ export class MemoryNewsStore implements NewsStore {
   async openArticle(messageId: string, range?: { start: number; end: number }): Promise<Readable> {
     const a = this.articles.get(messageId);
     if (!a) throw new StoreError('NOT_FOUND', 'no such article');
-    return Readable.from([range ? a.bytes.subarray(Math.max(0, range.start), Math.min(a.bytes.length, range.end)) : a.bytes]);
+    return bytesStream(a.bytes, range);
   }
 
   async articlesSince(since: Date, match?: (group: string) => boolean): Promise<string[]> {
@@ -172,8 +240,6 @@ export class MemoryNewsStore implements NewsStore {
   }
 
   watch(group: string, listener: (change: NewsChange) => void): Unsubscribe {
-    const feed = this.group(group).feed;
-    feed.on('change', listener);
-    return () => feed.off('change', listener);
+    return this.group(group).feed.subscribe(listener);
   }
 }

@@ -1,9 +1,9 @@
 /** The outbound queue in memory: leases that expire, deferrals, failures. */
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { bytesStream, readSource } from '../common/index.js';
 import { StoreError } from '../types.js';
 import type { MessageSource, Queue, QueueEnvelope, QueueItem } from '../types.js';
-import { readSource } from './source.js';
 
 interface Entry {
   item: QueueItem;
@@ -11,7 +11,11 @@ interface Entry {
   bytes: Buffer;
 }
 
-const view = (e: Entry): QueueItem => ({ ...e.item, pending: [...e.item.pending], envelope: { ...e.item.envelope, to: [...e.item.envelope.to] } });
+const view = (e: Entry): QueueItem => ({
+  ...e.item,
+  pending: [...e.item.pending],
+  envelope: { ...e.item.envelope, to: [...e.item.envelope.to] },
+});
 
 export class MemoryQueue implements Queue {
   private readonly entries = new Map<string, Entry>();
@@ -27,7 +31,17 @@ export class MemoryQueue implements Queue {
     const id = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
     const now = new Date();
     this.entries.set(id, {
-      item: { id, envelope: { ...envelope, to: [...envelope.to] }, pending: [...envelope.to], attempts: 0, createdAt: now, nextAttemptAt: now, lastError: null, state: 'queued', size: bytes.length },
+      item: {
+        id,
+        envelope: { ...envelope, to: [...envelope.to] },
+        pending: [...envelope.to],
+        attempts: 0,
+        createdAt: now,
+        nextAttemptAt: now,
+        lastError: null,
+        state: 'queued',
+        size: bytes.length,
+      },
       leaseUntil: 0,
       bytes,
     });
@@ -37,9 +51,15 @@ export class MemoryQueue implements Queue {
   async claim(limit: number, leaseMs: number, now = new Date()): Promise<QueueItem[]> {
     const t = now.getTime();
     const out: QueueItem[] = [];
-    for (const e of this.entries.values()) {
+    // Oldest due first, so a busy queue cannot starve an early item.
+    const byDue = [...this.entries.values()].sort(
+      (a, b) => a.item.nextAttemptAt.getTime() - b.item.nextAttemptAt.getTime(),
+    );
+    for (const e of byDue) {
       if (out.length >= limit) break;
-      const due = (e.item.state === 'queued' && e.item.nextAttemptAt.getTime() <= t) || (e.item.state === 'leased' && e.leaseUntil <= t);
+      const due =
+        (e.item.state === 'queued' && e.item.nextAttemptAt.getTime() <= t) ||
+        (e.item.state === 'leased' && e.leaseUntil <= t);
       if (!due) continue;
       e.item.state = 'leased';
       e.leaseUntil = t + leaseMs;
@@ -49,12 +69,17 @@ export class MemoryQueue implements Queue {
   }
 
   async openMessage(id: string): Promise<Readable> {
-    return Readable.from([this.entry(id).bytes]);
+    return bytesStream(this.entry(id).bytes);
   }
 
   async defer(id: string, nextAttemptAt: Date, reason: string, pending?: string[]): Promise<void> {
     const e = this.entry(id);
-    Object.assign(e.item, { state: 'queued', attempts: e.item.attempts + 1, nextAttemptAt, lastError: reason });
+    Object.assign(e.item, {
+      state: 'queued',
+      attempts: e.item.attempts + 1,
+      nextAttemptAt,
+      lastError: reason,
+    });
     if (pending) e.item.pending = [...pending];
     e.leaseUntil = 0;
   }
