@@ -117,7 +117,10 @@ function shimIndexer(store: Store): void {
       .replace(/\r\n[ \t]/g, ' ')
       .split('\r\n')
       .filter((l) => l.includes(':'))
-      .map((l): [string, string] => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]);
+      .map((l): [string, string] => [
+        l.slice(0, l.indexOf(':')),
+        Buffer.from(l.slice(l.indexOf(':') + 1).trim(), 'latin1').toString('utf8'),
+      ]);
     const get = (n: string) => headers.find(([k]) => k.toLowerCase() === n)?.[1];
     const body = raw.slice(bodyStart);
     return {

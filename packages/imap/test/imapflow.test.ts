@@ -69,6 +69,16 @@ describe('imap end to end with imapflow', function () {
     assert.deepEqual(fetched[0].flags, ['\\Seen']);
     assert.equal(fetched[1].source, message('two', 'beta text\r\n'));
     assert.equal(fetched[1].size, message('two', 'beta text\r\n').length);
+    const one = await c.fetchOne('2', { envelope: true, bodyStructure: true });
+    assert.ok(one);
+    assert.equal(one.envelope?.subject, 'two');
+    assert.equal(one.envelope?.from?.[0]?.address, 'bob@example.org');
+    assert.equal(one.bodyStructure?.type, 'text/plain');
+    const { content } = await c.download('2', '1');
+    assert.ok(content);
+    const parts: Buffer[] = [];
+    for await (const chunk of content) parts.push(chunk as Buffer);
+    assert.equal(Buffer.concat(parts).toString(), 'beta text\r\n');
     await c.messageFlagsAdd('2', ['\\Flagged', '$Important']);
     assert.deepEqual(await c.search({ flagged: true }), [2]);
     assert.deepEqual(await c.search({ keyword: '$Important' }), [2]);
