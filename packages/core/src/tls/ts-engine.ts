@@ -19,6 +19,8 @@ export interface TsTlsEngineOptions {
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
+/** Bytes of protected records we let queue on the socket before pushing back on the writer. */
+const SOCKET_WRITE_WINDOW = 256 * 1024;
 
 function providerFor(choice: CryptoChoice): CryptoProvider {
   return choice === 'node' ? nodeProvider : choice === 'noble' ? nobleProvider : defaultProvider;
@@ -36,7 +38,7 @@ class TsTlsStream extends Duplex {
     private readonly conn: TlsConnection,
     private readonly describe: (r: HandshakeResult) => TlsSessionInfo,
   ) {
-    super({ allowHalfOpen: true });
+    super({ allowHalfOpen: true, writableHighWaterMark: 64 * 1024 });
     this.ready = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
     // Until the handshake completes the failure is reported through the engine's promise.
     this.on('error', this.beforeEstablished);
@@ -153,18 +155,22 @@ class TsTlsStream extends Duplex {
     const out = this.conn.takeOutput();
     for (const ev of this.conn.takeEvents()) this.onEvent(ev);
     if (out.length === 0) return cb();
-    if (this.writeRecords(out)) cb();
+    this.writeRecords(out);
+    // The socket's own high-water mark (16 KiB) is one full record: waiting for 'drain' after
+    // each would stall the pipe on every record. Allow a bounded window of queued records.
+    if ((this.socket.writableLength ?? 0) <= SOCKET_WRITE_WINDOW) cb();
     else this.socket.once('drain', () => cb());
   }
 
   /** Records go out corked, without being concatenated first. */
-  private writeRecords(records: Uint8Array[]): boolean {
-    if (records.length === 1) return this.socket.write(records[0]!);
+  private writeRecords(records: Uint8Array[]): void {
+    if (records.length === 1) {
+      this.socket.write(records[0]!);
+      return;
+    }
     this.socket.cork();
-    let ok = true;
-    for (const r of records) ok = this.socket.write(r);
+    for (const r of records) this.socket.write(r);
     this.socket.uncork();
-    return ok;
   }
 
   override _final(cb: (err?: Error | null) => void): void {
