@@ -102,6 +102,18 @@ export interface RenderOptions {
   flagsChanged: boolean;
 }
 
+/** Items answered from the store's index rather than the message metadata alone. */
+const NEEDS_INDEX = new Set<FetchItem['kind']>([
+  'ENVELOPE',
+  'BODY',
+  'BODYSTRUCTURE',
+  'section',
+  'binary',
+  'binarySize',
+  'RFC822.HEADER',
+  'RFC822.TEXT',
+]);
+
 /** "* n FETCH (...)" for one message; undefined when the message is gone from the store. */
 export async function renderFetch(
   t: FetchTarget,
@@ -110,20 +122,13 @@ export async function renderFetch(
   opts: RenderOptions,
 ): Promise<Chunk[] | undefined> {
   const out: Chunk[][] = [];
-  const kinds = new Set(items.map((i) => i.kind));
+  const kinds = new Set<FetchItem['kind']>();
+  let needIndex = false;
+  for (const i of items) {
+    kinds.add(i.kind);
+    if (NEEDS_INDEX.has(i.kind)) needIndex = true;
+  }
   let index: MessageIndex | undefined;
-  const needIndex = items.some((i) =>
-    [
-      'ENVELOPE',
-      'BODY',
-      'BODYSTRUCTURE',
-      'section',
-      'binary',
-      'binarySize',
-      'RFC822.HEADER',
-      'RFC822.TEXT',
-    ].includes(i.kind),
-  );
   if (needIndex) {
     index = await t.store.getIndex(t.user, t.mailbox, msg.meta.uid);
     if (!index) return undefined;
@@ -196,9 +201,18 @@ export async function renderFetch(
         break;
       case 'section': {
         const found = sectionRange(index!, item.section);
+        let name = sectionName(item.section);
+        if (found && !found.filter && item.partial) {
+          // Read only the partial's bytes: clients such as imapflow download a large message in
+          // <origin.length> pieces, and reading it whole for each piece is quadratic.
+          const start = Math.min(found.range.start + item.partial.origin, found.range.end);
+          const end = Math.min(start + item.partial.length, found.range.end);
+          const bytes = await readRange(t, meta.uid, { start, end });
+          out.push([`${sectionName(item.section, item.partial.origin)} `, ...literal(bytes)]);
+          break;
+        }
         let bytes = found ? await readRange(t, meta.uid, found.range) : Buffer.alloc(0);
         if (found?.filter) bytes = filterHeader(bytes, found.filter);
-        let name = sectionName(item.section);
         if (item.partial) {
           // RFC 3501 §6.4.5: <origin.length>; the response names only the origin.
           bytes = bytes.subarray(

@@ -167,6 +167,28 @@ describe('imap commands and limits', () => {
     c.close();
   });
 
+  it('answers <origin.length> partials with exactly those octets of the section (RFC 3501 §6.4.5)', async () => {
+    await start();
+    const raw = 'Subject: partial\r\nFrom: bob@example.org\r\n\r\n0123456789abcdefghij\r\n';
+    await h.store.mail.append(ALICE, 'INBOX', Buffer.from(raw));
+    const c = await login();
+    await c.command('s', 'SELECT INBOX');
+    const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
+    const cases: Array<[string, string, string]> = [
+      ['BODY.PEEK[]<0.7>', 'BODY[]<0>', raw.slice(0, 7)],
+      ['BODY.PEEK[]<9.10>', 'BODY[]<9>', raw.slice(9, 19)],
+      ['BODY.PEEK[TEXT]<4.6>', 'BODY[TEXT]<4>', body.slice(4, 10)],
+      ['BODY.PEEK[TEXT]<20.100>', 'BODY[TEXT]<20>', body.slice(20)],
+      ['BODY.PEEK[]<5000.10>', 'BODY[]<5000>', ''],
+      ['BODY.PEEK[HEADER.FIELDS (SUBJECT)]<2.5>', 'BODY[HEADER.FIELDS (SUBJECT)]<2>', 'bject'],
+    ];
+    for (const [i, [item, name, want]] of cases.entries()) {
+      const lines = await c.command(`p${i}`, `FETCH 1 (${item})`);
+      assert.equal(lines[0], `* 1 FETCH (${name} {${Buffer.byteLength(want)}}\r\n${want})`, item);
+    }
+    c.close();
+  });
+
   it('CONDSTORE: CHANGEDSINCE, UNCHANGEDSINCE and MODSEQ search', async () => {
     await start();
     for (const s of ['one', 'two']) await h.store.mail.append(ALICE, 'INBOX', message(s));

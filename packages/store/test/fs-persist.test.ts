@@ -21,6 +21,13 @@ describe('fs store: persistence across handles', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('claims nothing, without an error, from a queue that never held an item', async () => {
+    const store = await openFsStore(dir, { domains: ['example.com'] });
+    assert.deepEqual(await store.queue.claim(10, 60_000), []);
+    assert.deepEqual(await store.queue.list(), []);
+    await store.close();
+  });
+
   it('keeps accounts, aliases, domains, groups, mail and queue items for the next handle', async () => {
     const a = await openFsStore(dir, { domains: ['example.com'] });
     await a.accounts.addUser('u@example.com', 'pw1');

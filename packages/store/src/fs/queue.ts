@@ -48,7 +48,9 @@ export class FsQueue implements Queue {
     return join(this.dir, `${id}.${ext}`);
   }
 
-  private locked<T>(fn: () => Promise<T>): Promise<T> {
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    // The relay worker claims before anything was ever queued: the lock needs its directory.
+    await ensureDir(this.dir);
     return withLock(join(this.dir, 'queue.lock'), fn);
   }
 
