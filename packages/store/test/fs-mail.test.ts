@@ -170,4 +170,18 @@ describe('fs store: mail and queue', () => {
     assert.equal(await s.queue.get(id), undefined);
     await assert.rejects(s.queue.openMessage('../../accounts'), code('NOT_FOUND'));
   });
+  it('an index read again is that of the message now at the UID, after the user was deleted and added again', async () => {
+    const date = new Date('2026-11-23T08:00:00Z');
+    await s.mail.append(U, 'INBOX', msg('AAA'), { internalDate: date });
+    assert.equal((await s.mail.getIndex(U, 'INBOX', 1))?.envelope.subject, 'AAA');
+    assert.equal(await s.accounts.deleteUser(U), true);
+    await s.accounts.addUser(U, 'pw');
+    await s.mail.append(U, 'INBOX', msg('BBB'), { internalDate: new Date(date.getTime() + 1000) });
+    assert.equal((await s.mail.getIndex(U, 'INBOX', 1))?.envelope.subject, 'BBB');
+    // The same index twice, and none for a UID that is gone.
+    assert.deepEqual(await s.mail.getIndex(U, 'INBOX', 1), await s.mail.getIndex(U, 'INBOX', 1));
+    await s.mail.updateFlags(U, 'INBOX', [1], 'add', ['\\Deleted']);
+    await s.mail.expunge(U, 'INBOX');
+    assert.equal(await s.mail.getIndex(U, 'INBOX', 1), undefined);
+  });
 });

@@ -37,6 +37,8 @@ export interface MailNaming {
   delimiter: string;
 }
 
+const RECENT_INDEXES = 8;
+
 export class FsMailStore implements MailStore {
   readonly boxes: Boxes;
   private readonly batcher = new CommitBatcher();
@@ -343,12 +345,32 @@ export class FsMailStore implements MailStore {
   async getIndex(user: string, mailbox: string, uid: number): Promise<MessageIndex | undefined> {
     const box = await this.boxes.find(user, mailbox);
     if (!box || !box.log.messages.has(uid)) return undefined;
+    const path = box.log.indexPath(uid);
+    // The key names the delivery, not just the file: a user deleted and added again reuses paths.
+    const entry = box.log.messages.get(uid)!;
+    const key = `${path}\0${entry.size}\0${entry.internalDate}`;
+    const cached = this.recentIndexes.get(key);
+    if (cached) return cached;
     try {
-      return await readJson<MessageIndex>(box.log.indexPath(uid));
+      const index = await readJson<MessageIndex>(path);
+      if (index) this.rememberIndex(key, index);
+      return index;
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * A few recently read indexes. A client reading one large message in <partial> pieces asks
+   * for its index once per piece, and an index carries up to 1 MiB of decoded text. An index
+   * file never changes once written (a UID is never reused in a mailbox directory), and
+   * expunged UIDs are refused above before the cache is consulted.
+   */
+  private readonly recentIndexes = new Map<string, MessageIndex>();
+  private rememberIndex(key: string, index: MessageIndex): void {
+    this.recentIndexes.set(key, index);
+    if (this.recentIndexes.size > RECENT_INDEXES) this.recentIndexes.delete(this.recentIndexes.keys().next().value!);
   }
 
   async openMessage(
