@@ -166,13 +166,26 @@ export class SmtpClient {
     if (this.options.auth) await this.authenticate(this.options.auth);
   }
 
+  /**
+   * RFC 4954: PLAIN when offered, else LOGIN. A refusal is a temporary failure whatever its
+   * code: wrong smarthost credentials are the administrator's to fix, and bouncing every
+   * queued message for them would lose mail (the item is deferred with the reply recorded).
+   */
   private async authenticate(auth: { user: string; password: string }): Promise<void> {
     const mechs = (this.extensions.get('AUTH') ?? '').toUpperCase().split(/\s+/);
-    if (!mechs.includes('PLAIN')) throw new RelayError('the smarthost does not offer AUTH PLAIN', false);
-    const token = Buffer.from(`\0${auth.user}\0${auth.password}`).toString('base64');
-    const reply = await this.command(`AUTH PLAIN ${token}`);
+    const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+    let reply: SmtpReply;
+    if (mechs.includes('PLAIN')) {
+      reply = await this.command(`AUTH PLAIN ${b64(`\0${auth.user}\0${auth.password}`)}`);
+    } else if (mechs.includes('LOGIN')) {
+      reply = await this.command('AUTH LOGIN');
+      if (reply.code === 334) reply = await this.command(b64(auth.user));
+      if (reply.code === 334) reply = await this.command(b64(auth.password));
+    } else {
+      throw new RelayError('the smarthost offers neither AUTH PLAIN nor AUTH LOGIN', false);
+    }
     if (reply.code !== 235)
-      throw new RelayError(`authentication failed: ${replyText(reply)}`, reply.code >= 500, reply);
+      throw new RelayError(`smarthost authentication failed: ${replyText(reply)}`, false, reply);
   }
 
   /** The server's SIZE limit (RFC 1870), 0 when it stated none. */
