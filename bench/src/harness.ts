@@ -62,7 +62,16 @@ export async function runCase(c: BenchCase, quick: boolean): Promise<CaseResult>
   const pa = median(a);
   const pb = b.length ? median(b) : null;
   const ratio = pb === null || pb === 0 ? null : c.lowerIsBetter ? pb / pa : pa / pb;
-  return { name: c.name, unit: c.unit, postern: pa, peer: pb, peerName: c.peerName ?? null, ratio, samples: { postern: a, peer: b }, note: c.note };
+  return {
+    name: c.name,
+    unit: c.unit,
+    postern: pa,
+    peer: pb,
+    peerName: c.peerName ?? null,
+    ratio,
+    samples: { postern: a, peer: b },
+    note: c.note,
+  };
 }
 
 function fmt(n: number | null): string {
@@ -72,15 +81,32 @@ function fmt(n: number | null): string {
   return n.toFixed(2);
 }
 
+/** Two decimals, or two significant digits below 0.1 (so 0.0028 does not read as 0.00). */
+function fmtRatio(x: number): string {
+  return x > 0 && x < 0.1 ? x.toPrecision(2) : x.toFixed(2);
+}
+
 export function table(results: CaseResult[]): string {
   const rows = [['case', 'postern', 'peer', 'peer value', 'unit', 'ratio']];
-  for (const r of results) rows.push([r.name, fmt(r.postern), r.peerName ?? '-', fmt(r.peer), r.unit, r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`]);
+  for (const r of results)
+    rows.push([
+      r.name,
+      fmt(r.postern),
+      r.peerName ?? '-',
+      fmt(r.peer),
+      r.unit,
+      r.ratio === null ? '-' : `${fmtRatio(r.ratio)}x`,
+    ]);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   const line = (row: string[]) => '| ' + row.map((cell, i) => cell.padEnd(widths[i])).join(' | ') + ' |';
-  return [line(rows[0]), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.slice(1).map(line)].join('\n');
+  return [
+    line(rows[0]),
+    '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|',
+    ...rows.slice(1).map(line),
+  ].join('\n');
 }
 
 /** `case <name>: postern <value> <unit>, peer <value>, ratio <x>` — one line a script can read. */
 export function summaryLine(r: CaseResult): string {
-  return `case ${r.name}: postern ${fmt(r.postern)} ${r.unit}, peer ${fmt(r.peer)}, ratio ${r.ratio === null ? '-' : r.ratio.toFixed(2)}`;
+  return `case ${r.name}: postern ${fmt(r.postern)} ${r.unit}, peer ${fmt(r.peer)}, ratio ${r.ratio === null ? '-' : fmtRatio(r.ratio)}`;
 }

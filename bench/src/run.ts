@@ -11,13 +11,23 @@ import { tlsCases } from './cases/tls.js';
 import { memoryCases } from './cases/memory.js';
 import { smtpCases } from './cases/smtp.js';
 import { storeCases } from './cases/store.js';
+import { imapCases } from './cases/imap.js';
+import { nntpCases } from './cases/nntp.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyIdx = args.indexOf('--only');
 const only = onlyIdx >= 0 ? args[onlyIdx + 1] : undefined;
 
-const cases: BenchCase[] = [...tlsCases(), ...gatewayCases(), ...smtpCases(), ...storeCases(quick), ...memoryCases(quick)].filter((c) => !only || c.name.includes(only));
+const cases: BenchCase[] = [
+  ...tlsCases(),
+  ...gatewayCases(),
+  ...smtpCases(),
+  ...storeCases(quick),
+  ...memoryCases(quick),
+  ...imapCases(quick),
+  ...nntpCases(quick),
+].filter((c) => !only || c.name.includes(only));
 
 const results: CaseResult[] = [];
 for (const c of cases) {
@@ -36,5 +46,8 @@ console.log('');
 for (const r of results) console.log(summaryLine(r));
 for (const r of results) if (r.note) console.log(`note ${r.name}: ${r.note}`);
 const out = fileURLToPath(new URL('../results.json', import.meta.url));
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), quick, machine, results }, null, 2) + '\n');
+writeFileSync(
+  out,
+  JSON.stringify({ date: new Date().toISOString(), quick, machine, results }, null, 2) + '\n',
+);
 console.log(`\nwrote ${out}`);

@@ -7,10 +7,13 @@ import type { Envelope, EnvelopeAddress, MimePart } from '@postern/store';
 /** A response is built from text and raw octets (literals). */
 export type Chunk = string | Buffer;
 
+const PRINTABLE = /^[\x20-\x7e]*$/;
+const QUOTED_SPECIALS = /[\\"]/;
+
 /** string (RFC 3501 §4.3): quoted when it can be, else a literal. */
 export function str(value: string): string {
-  if (value.length < 1000 && /^[\x20-\x7e]*$/.test(value))
-    return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  if (value.length < 1000 && PRINTABLE.test(value))
+    return QUOTED_SPECIALS.test(value) ? `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"` : `"${value}"`;
   const bytes = Buffer.from(value, 'utf8');
   return `{${bytes.length}}\r\n${value}`;
 }

@@ -5,6 +5,8 @@
  */
 import { parseFetchRequest } from '../fetch-items.js';
 import { renderFetch, setsSeen } from '../fetch-render.js';
+import type { Chunk } from '../format.js';
+import type { ImapSession } from '../session.js';
 import type { Handler } from './table.js';
 import { target } from './message.js';
 
@@ -37,15 +39,57 @@ export const FETCH_COMMANDS: Record<string, Handler> = {
     }
     const wantModseq =
       session.condstore && (req.changedSince !== undefined || req.items.some((i) => i.kind === 'FLAGS'));
-    for (const msg of msgs) {
-      const chunks = await renderFetch({ store, user: session.user, mailbox: box.name }, msg, req.items, {
-        uid: ctx.uid || req.changedSince !== undefined,
-        modseq: wantModseq || (session.condstore && seen.has(msg.meta.uid)),
-        flagsChanged: seen.has(msg.meta.uid),
-      });
-      // A message expunged by another session and not yet announced: nothing to show (RFC 3501 §7.4.1 leaves it in place).
-      if (chunks) await session.write(chunks);
+    const where = { store, user: session.user, mailbox: box.name };
+    const out = new ResponseBatch(session);
+    try {
+      for (const msg of msgs) {
+        const chunks = await renderFetch(where, msg, req.items, {
+          uid: ctx.uid || req.changedSince !== undefined,
+          modseq: wantModseq || (session.condstore && seen.has(msg.meta.uid)),
+          flagsChanged: seen.has(msg.meta.uid),
+        });
+        // A message expunged by another session and not yet announced: nothing to show (RFC 3501 §7.4.1 leaves it in place).
+        if (chunks) await out.add(chunks);
+      }
+    } catch (err) {
+      // What was rendered before the failure still goes out, ahead of the tagged NO.
+      await out.flush().catch(() => undefined);
+      throw err;
     }
+    await out.flush();
     return undefined;
   },
 };
+
+/** Bytes of responses gathered before one write to the channel. */
+const BATCH_BYTES = 64 * 1024;
+
+/**
+ * Untagged FETCH responses gathered into one write per ~64 KiB instead of one per message:
+ * `FETCH 1:*` on a large mailbox otherwise spends most of its time in a socket write per
+ * message. Adjacent text is joined into one string, so each batch is encoded once.
+ */
+class ResponseBatch {
+  private parts: Chunk[] = [];
+  private size = 0;
+
+  constructor(private readonly session: ImapSession) {}
+
+  async add(chunks: Chunk[]): Promise<void> {
+    for (const c of chunks) {
+      const last = this.parts.length - 1;
+      if (typeof c === 'string' && typeof this.parts[last] === 'string') this.parts[last] += c;
+      else this.parts.push(c);
+      this.size += c.length;
+    }
+    if (this.size >= BATCH_BYTES) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const parts = this.parts;
+    this.parts = [];
+    this.size = 0;
+    await this.session.write(parts);
+  }
+}
