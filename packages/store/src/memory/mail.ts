@@ -68,9 +68,10 @@ function nextUidValidity(): number {
 
 let lockTokens = 0;
 
+// A message's flag array is replaced on change, never edited, and frozen: metas share it.
 const meta = (m: Msg): MessageMeta => ({
   uid: m.uid,
-  flags: [...m.flags],
+  flags: m.flags,
   modseq: m.modseq,
   size: m.bytes.length,
   internalDate: new Date(m.internalDate),
@@ -135,9 +136,18 @@ export class MemoryMailStore implements MailStore {
     return b;
   }
 
+  /** Every change bumps highestModseq, so a count taken at one modseq holds until the next. */
+  private readonly unseenCounts = new WeakMap<Box, { modseq: number; unseen: number }>();
+
   private info(b: Box): MailboxInfo {
-    let unseen = 0;
-    for (const m of b.messages.values()) if (!hasFlag(m.flags, '\\Seen')) unseen++;
+    let counted = this.unseenCounts.get(b);
+    if (!counted || counted.modseq !== b.highestModseq) {
+      let unseen = 0;
+      for (const m of b.messages.values()) if (!hasFlag(m.flags, '\\Seen')) unseen++;
+      counted = { modseq: b.highestModseq, unseen };
+      this.unseenCounts.set(b, counted);
+    }
+    const { unseen } = counted;
     // \Recent is not kept (IMAP4rev2, RFC 9051, dropped it); sessions may compute their own.
     return {
       name: b.name,
@@ -218,7 +228,7 @@ export class MemoryMailStore implements MailStore {
   private add(b: Box, bytes: Buffer, index: MessageIndex, flags: string[], internalDate: Date): Msg {
     const m: Msg = {
       uid: b.uidNext++,
-      flags: normalizeFlags(flags),
+      flags: Object.freeze(normalizeFlags(flags)) as string[],
       modseq: ++b.highestModseq,
       internalDate,
       bytes,
@@ -307,7 +317,7 @@ export class MemoryMailStore implements MailStore {
       }
       const next = applyFlagMode(m.flags, mode, flags);
       if (!sameFlags(next, m.flags)) {
-        m.flags = next;
+        m.flags = Object.freeze(next) as string[];
         m.modseq = ++b.highestModseq;
         b.feed.publish({ kind: 'flags', uid, flags: [...next], modseq: m.modseq });
       }
