@@ -4,6 +4,7 @@ export { measureFsStore, type FsBenchOptions, type FsBenchResult } from './fs/be
 export { openStore, type OpenStoreOptions } from './open-store.js';
 export { indexMessage, decodeWords, parseHeaderBlock } from './indexer/index.js';
 export { createMemoryStore, MemoryStore } from './memory/index.js';
+export { openRedisStore, RedisStore, type RedisStoreOptions } from './redis/index.js';
 export {
   ChangeFeed,
   DEFAULT_MAILBOXES,

@@ -31,9 +31,10 @@ describe('openStore', () => {
     await b.close();
   });
 
-  it('refuses redis (not yet) and unknown specs with typed errors', async () => {
+  it('answers UNAVAILABLE where no Redis listens, and refuses unknown specs, with typed errors', async () => {
+    // Port 1 (tcpmux) is closed here: a default 6379 might have a real Redis behind it.
     await assert.rejects(
-      openStore('redis://localhost:6379/0', { dataDir }),
+      openStore('redis://127.0.0.1:1/0', { dataDir }),
       (e: unknown) => e instanceof StoreError && e.code === 'UNAVAILABLE',
     );
     await assert.rejects(

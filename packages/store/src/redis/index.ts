@@ -1,0 +1,1 @@
+export { RedisStore, openRedisStore, type RedisStoreOptions } from './store.js';
