@@ -83,6 +83,32 @@ describe('DotDecoder', () => {
     }
   });
 
+  it('gives a run of lines without leading dots as one view into the input', () => {
+    const input = b('one\r\ntwo\r\n\r\nthree\r\n..four\r\nfive\r\n.\r\n');
+    const res = new DotDecoder().push(input);
+    assert.equal(res.done, true);
+    assert.deepEqual(
+      res.data.map((d) => d.toString('latin1')),
+      ['one\r\ntwo\r\n\r\nthree\r\n', '.four\r\nfive\r\n'],
+    );
+    // Views, not copies.
+    assert.equal(res.data[0]!.buffer, input.buffer);
+  });
+
+  it('keeps a CRLF split over two packets a line end, and a lone CR data', () => {
+    assert.deepEqual(decode([b('a\r'), b('\n.\r\n')]), { data: 'a\r\n', done: true, rest: '' });
+    assert.deepEqual(decode([b('a\r'), b('.\r\n'), b('\r\n.\r\n')]), {
+      data: 'a\r.\r\n\r\n',
+      done: true,
+      rest: '',
+    });
+    assert.deepEqual(decode([b('a\r\n'), b('..b\r\n'), b('.\r\n')]), {
+      data: 'a\r\n.b\r\n',
+      done: true,
+      rest: '',
+    });
+  });
+
   it('consumes nothing once done', () => {
     const dec = new DotDecoder();
     assert.equal(dec.push(b('.\r\n')).done, true);
@@ -145,6 +171,38 @@ describe('dot codec properties', () => {
         assert.equal(r.data, expected);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('agrees with a line-by-line reference decoder on any input, however it is split', () => {
+    /** RFC 5321 §4.5.2 read literally: lines end at CRLF only; "." alone ends; one dot is dropped. */
+    function reference(input: string): { data: string; done: boolean; rest: string } {
+      let data = '';
+      let at = 0;
+      for (;;) {
+        const eol = input.indexOf('\r\n', at);
+        if (eol === -1) return { data, done: false, rest: '' };
+        const line = input.slice(at, eol);
+        if (line === '.') return { data, done: true, rest: input.slice(eol + 2) };
+        data += (line.startsWith('.') ? line.slice(1) : line) + '\r\n';
+        at = eol + 2;
+      }
+    }
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('.', '\r', '\n', 'a', '\r\n', '\r\n.', '\r\n.\r\n'), { maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (pieces, cuts) => {
+          const text = pieces.join('');
+          const want = reference(text);
+          const got = decode(splitAt(b(text), cuts));
+          assert.equal(got.done, want.done);
+          if (want.done) assert.deepEqual(got, want);
+          // An unfinished block has given out every line it completed.
+          else assert.ok(got.data.startsWith(want.data), JSON.stringify({ text, got, want }));
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 

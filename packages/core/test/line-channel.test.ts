@@ -256,6 +256,37 @@ describe('LineChannel: timeouts and close', () => {
     channel.destroy();
   });
 
+  it('counts the idle time of each read from when it started, not from an earlier read', async () => {
+    const { stream, channel } = channelOver({ idleTimeoutMs: 80 });
+    const first = channel.readLine();
+    await new Promise((r) => setTimeout(r, 50));
+    stream.feed('one\r\n');
+    assert.equal(await first, 'one');
+    const started = performance.now();
+    const second = channel.readLine();
+    const outcome = second.then(
+      () => 'line',
+      (err: unknown) => (err instanceof IdleTimeoutError ? 'timeout' : 'other'),
+    );
+    // 100 ms after the first read began, 50 ms into the second: not yet idle.
+    await new Promise((r) => setTimeout(r, 50));
+    const early = await Promise.race([outcome, new Promise((r) => setTimeout(() => r('pending'), 0))]);
+    assert.equal(early, 'pending');
+    assert.equal(await outcome, 'timeout');
+    assert.ok(performance.now() - started >= 75, 'the full timeout, measured from the second read');
+    channel.destroy();
+  });
+
+  it('applies a shorter idle timeout to the read already waiting', async () => {
+    const { channel } = channelOver({ idleTimeoutMs: 60_000 });
+    const started = performance.now();
+    const line = channel.readLine();
+    channel.setIdleTimeout(30);
+    await assert.rejects(line, (err: unknown) => err instanceof IdleTimeoutError && err.timeoutMs === 30);
+    assert.ok(performance.now() - started < 5000);
+    channel.destroy();
+  });
+
   it('times out a dot block that stops arriving', async () => {
     const { stream, channel } = channelOver({ idleTimeoutMs: 50 });
     const block = collect(channel.readDotBlock());

@@ -77,9 +77,10 @@ export async function deliverTransaction(
   if (local.length > 0) {
     // RFC 5321 §4.4: the delivering server adds Return-Path.
     const prefix = Buffer.concat([Buffer.from(returnPathHeader(tx.from)), trace]);
+    // A message that stayed in memory goes as one Buffer: no stream to set up and drain.
     await options.store.mail.deliver(
       [...new Set(local)].map((user) => ({ user })),
-      spool.open(prefix),
+      spool.source(prefix),
     );
   }
   return { local: new Set(local).size, groups: new Set(groups).size, relayed: remote.length };

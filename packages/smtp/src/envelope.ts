@@ -26,12 +26,14 @@ const ADDRESS_LITERAL = /^\[(IPv6:[0-9A-Fa-f:.]+|\d{1,3}(\.\d{1,3}){3})\]$/;
 const UTF8_LOCAL = /^[^\s"<>()[\]\\,;:@\x00-\x1f\x7f]+$/u;
 const UTF8_DOMAIN = /^[^\s"<>()[\]\\,;:@\x00-\x1f\x7f]+$/u;
 
+const ARGS = { FROM: /^FROM:\s*(<[^>]*>|\S+)\s*(.*)$/i, TO: /^TO:\s*(<[^>]*>|\S+)\s*(.*)$/i };
+
 /** Splits `FROM:<a@b> SIZE=10` into the path and its parameters. */
 function splitArgs(
   args: string,
   keyword: 'FROM' | 'TO',
 ): { path: string; params: Map<string, string | true> } {
-  const m = new RegExp(`^${keyword}:\\s*(<[^>]*>|\\S+)\\s*(.*)$`, 'i').exec(args);
+  const m = ARGS[keyword].exec(args);
   if (!m)
     throw new SmtpError(
       501,

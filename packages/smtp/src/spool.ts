@@ -10,23 +10,35 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
 const SPILL_AT = 1024 * 1024;
+const HEAD_BYTES = 64 * 1024;
 
 export class MessageSpool {
   private chunks: Buffer[] = [];
   private memoryBytes = 0;
   private file: { dir: string; path: string; handle: FileHandle } | undefined;
-  private head = Buffer.alloc(0);
+  /** The first HEAD_BYTES octets, as views of the written chunks; joined only when asked for. */
+  private head: Buffer[] = [];
+  private headBytes = 0;
   size = 0;
 
   /** The first octets, for header checks without reading the file back. */
   get start(): Buffer {
-    return this.head;
+    if (this.head.length > 1) this.head = [Buffer.concat(this.head)];
+    return this.head[0] ?? Buffer.alloc(0);
   }
 
+  /**
+   * Takes `chunk` as it is, without copying: the caller hands it over and must not change it
+   * afterwards (LineChannel payload chunks are never reused).
+   */
   async write(chunk: Buffer): Promise<void> {
+    if (chunk.length === 0) return;
     this.size += chunk.length;
-    if (this.head.length < 64 * 1024)
-      this.head = Buffer.concat([this.head, chunk.subarray(0, 64 * 1024 - this.head.length)]);
+    if (this.headBytes < HEAD_BYTES) {
+      const piece = chunk.subarray(0, HEAD_BYTES - this.headBytes);
+      this.head.push(piece);
+      this.headBytes += piece.length;
+    }
     if (!this.file && this.memoryBytes + chunk.length <= SPILL_AT) {
       this.chunks.push(chunk);
       this.memoryBytes += chunk.length;
@@ -49,6 +61,15 @@ export class MessageSpool {
     return this.file ? undefined : Buffer.concat(this.chunks);
   }
 
+  /**
+   * The message with `prefix` in front as one Buffer when it stayed in memory (at most
+   * SPILL_AT octets: no stream needed), else a stream of it from the file.
+   */
+  source(prefix: Buffer = Buffer.alloc(0)): Buffer | Readable {
+    if (this.file) return this.open(prefix);
+    return Buffer.concat([prefix, ...this.chunks], prefix.length + this.memoryBytes);
+  }
+
   /** A fresh stream of the message, with `prefix` (trace headers) in front. */
   open(prefix: Buffer = Buffer.alloc(0)): Readable {
     if (!this.file) return Readable.from([prefix, ...this.chunks].filter((b) => b.length > 0));
@@ -62,6 +83,7 @@ export class MessageSpool {
   }
 
   async toBuffer(prefix: Buffer = Buffer.alloc(0)): Promise<Buffer> {
+    if (!this.file) return this.source(prefix) as Buffer;
     const parts: Buffer[] = [];
     for await (const c of this.open(prefix)) parts.push(c as Buffer);
     return Buffer.concat(parts);
@@ -69,6 +91,7 @@ export class MessageSpool {
 
   async dispose(): Promise<void> {
     this.chunks = [];
+    this.head = [];
     const f = this.file;
     this.file = undefined;
     if (f) {

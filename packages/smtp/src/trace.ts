@@ -19,9 +19,14 @@ export interface TraceFacts {
   date?: Date;
 }
 
+let lastDate = { second: NaN, text: '' };
+
 /** RFC 5322 §3.3 date-time, e.g. `Mon, 23 Nov 2026 08:15:00 +0000`. */
 export function rfc5322Date(d: Date): string {
-  return d.toUTCString().replace(/GMT$/, '+0000');
+  // Every message of a busy second carries the same date: format it once per second.
+  const second = Math.floor(d.getTime() / 1000);
+  if (second !== lastDate.second) lastDate = { second, text: d.toUTCString().replace(/GMT$/, '+0000') };
+  return lastDate.text;
 }
 
 /** RFC 3848 protocol names: ESMTP, ESMTPS (TLS), ESMTPA (auth), ESMTPSA; UTF8 variants (RFC 6531 §4.3). */
@@ -74,6 +79,21 @@ export function submissionHeaders(head: Buffer, hostname: string, date = new Dat
   return out;
 }
 
+/**
+ * Random bytes for ids, drawn from the CSPRNG in blocks of 512 ids (one `randomBytes` call
+ * per message costs ~2 µs, a block slice ~0.1 µs). Each id still takes 9 fresh random octets.
+ */
+const ID_BYTES = 9;
+const ID_POOL = ID_BYTES * 512;
+let idPool = Buffer.alloc(0);
+let idAt = ID_POOL;
+
 export function newMessageId(): string {
-  return randomBytes(9).toString('base64url');
+  if (idAt + ID_BYTES > idPool.length) {
+    idPool = randomBytes(ID_POOL);
+    idAt = 0;
+  }
+  const id = idPool.toString('base64url', idAt, idAt + ID_BYTES);
+  idAt += ID_BYTES;
+  return id;
 }

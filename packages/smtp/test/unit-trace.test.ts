@@ -5,7 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import type { TlsSessionInfo } from '@postern/core';
-import { addressLiteral, receivedHeader, submissionHeaders } from '../src/trace.js';
+import {
+  addressLiteral,
+  newMessageId,
+  receivedHeader,
+  rfc5322Date,
+  submissionHeaders,
+} from '../src/trace.js';
 
 const TLS = { version: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', group: 'x25519' } as TlsSessionInfo;
 const DATE = new Date(Date.UTC(2026, 10, 23, 8, 0, 0));
@@ -52,6 +58,24 @@ describe('smtp trace headers', function () {
       smtputf8: true,
     });
     assert.match(utf8, /with UTF8SMTPS id/);
+  });
+
+  it('gives queue ids of 9 random octets, never twice, across refills of the random pool', () => {
+    const ids = Array.from({ length: 5000 }, () => newMessageId());
+    for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{12}$/);
+    assert.equal(new Set(ids).size, ids.length);
+  });
+
+  it('formats each date for itself, including dates within and across the same second', () => {
+    const a = new Date(Date.UTC(2026, 10, 23, 8, 0, 0, 100));
+    const b = new Date(Date.UTC(2026, 10, 23, 8, 0, 0, 900));
+    const c = new Date(Date.UTC(2026, 10, 23, 8, 0, 1, 0));
+    const d = new Date(Date.UTC(1999, 0, 1, 0, 0, 0));
+    assert.equal(rfc5322Date(a), 'Mon, 23 Nov 2026 08:00:00 +0000');
+    assert.equal(rfc5322Date(b), 'Mon, 23 Nov 2026 08:00:00 +0000');
+    assert.equal(rfc5322Date(c), 'Mon, 23 Nov 2026 08:00:01 +0000');
+    assert.equal(rfc5322Date(d), 'Fri, 01 Jan 1999 00:00:00 +0000');
+    assert.equal(rfc5322Date(a), 'Mon, 23 Nov 2026 08:00:00 +0000');
   });
 
   it('writes address literals (RFC 5321 §4.1.3)', () => {

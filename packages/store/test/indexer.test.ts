@@ -164,6 +164,41 @@ describe('message indexer', function () {
     );
   });
 
+  it('reads runs of body lines the same as line by line: delimiters, dashes, long lines, nesting', async () => {
+    // Fed one octet at a time, every line is judged on its own; whole, runs of plain body
+    // lines are taken at once. Both must agree on every offset, count and text.
+    const line = fc.constantFrom(
+      'text',
+      '',
+      '-',
+      '--',
+      '- -b',
+      '--b',
+      '--b--',
+      '--bx',
+      '--b  ',
+      '--c',
+      '--c--',
+      'Content-Type: text/plain',
+      'Content-Type: multipart/mixed; boundary=c',
+      'Content-Type: message/rfc822',
+      'x\ny',
+      'x'.repeat(2100),
+      '--' + 'b'.repeat(2100),
+    );
+    const head = ['Content-Type: multipart/mixed; boundary=b', '', 'preamble', '--b'];
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { maxLength: 30 }), fc.boolean(), async (lines, lastLf) => {
+        const text = [...head, ...lines].join('\r\n') + (lastLf ? '\r\n' : '');
+        const bytes = Buffer.from(text, 'latin1');
+        const whole = await indexMessage(bytes);
+        const octets = await indexMessage(Readable.from([...bytes].map((o) => Buffer.from([o]))));
+        assert.deepEqual(octets, whole);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('indexes broken MIME without failing: no closing boundary, garbage headers, no body, no boundary', async () => {
     const unterminated = crlf([
       'Content-Type: multipart/mixed; boundary=b',

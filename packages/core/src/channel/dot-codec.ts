@@ -18,9 +18,13 @@ export interface DotDecodeResult {
   readonly done: boolean;
 }
 
+const EMPTY = Buffer.alloc(0);
+/** A line start with a dot: the only place the decoder has anything to decide. */
+const CRLF_DOT = Buffer.from('\r\n.', 'latin1');
+
 export class DotDecoder {
   private atLineStart = true;
-  private carry: Buffer = Buffer.alloc(0);
+  private carry: Buffer = EMPTY;
   private finished = false;
 
   get done(): boolean {
@@ -30,52 +34,59 @@ export class DotDecoder {
   /**
    * Feed input. Up to two octets that cannot yet be classified (a trailing CR, a dot at a line
    * start) are carried over to the next call and reported as consumed.
+   *
+   * Lines are not visited one by one: the decoder jumps from one CRLF "." to the next, and the
+   * payload between two of them comes out as a single view into the input. A message without
+   * leading dots is one piece per packet.
    */
   push(chunk: Buffer): DotDecodeResult {
     if (this.finished) return { data: [], consumed: 0, done: true };
     const carried = this.carry.length;
     const input = carried ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = Buffer.alloc(0);
+    this.carry = EMPTY;
+    const n = input.length;
     const out: Buffer[] = [];
+    /** Start of the payload not yet emitted. */
+    let run = 0;
     let pos = 0;
-    while (pos < input.length) {
+    while (pos < n) {
       if (this.atLineStart) {
-        if (input[pos] !== DOT) {
-          this.atLineStart = false;
-          continue;
-        }
-        if (input.length - pos < 3) {
-          // ".", ".\r": not decidable yet; "." + other: a stuffed dot.
-          if (input.length - pos === 2 && input[pos + 1] !== CR) {
-            pos++;
-            this.atLineStart = false;
-            continue;
-          }
+        this.atLineStart = false;
+        if (input[pos] !== DOT) continue;
+        if (pos > run) out.push(input.subarray(run, pos));
+        if (n - pos < 3 && !(n - pos === 2 && input[pos + 1] !== CR)) {
+          // ".", ".\r": not decidable yet ("." + other is a stuffed dot, below).
           this.carry = Buffer.from(input.subarray(pos));
-          pos = input.length;
-          break;
+          this.atLineStart = true;
+          return { data: out, consumed: chunk.length, done: false };
         }
         if (input[pos + 1] === CR && input[pos + 2] === LF) {
           this.finished = true;
           return { data: out, consumed: pos + 3 - carried, done: true };
         }
         pos++; // RFC 5321 §4.5.2: drop the first of a line's leading dots
-        this.atLineStart = false;
+        run = pos;
         continue;
       }
-      const eol = input.indexOf('\r\n', pos, 'latin1');
-      if (eol === -1) {
-        let end = input.length;
-        if (input[end - 1] === CR) end--;
-        if (end > pos) out.push(input.subarray(pos, end));
-        if (end < input.length) this.carry = Buffer.from(input.subarray(end));
-        pos = input.length;
-        break;
+      // Inside a line. Only CRLF ends one; the next line that matters starts with a dot.
+      const next = input.indexOf(CRLF_DOT, pos);
+      if (next !== -1) {
+        pos = next + 2;
+        this.atLineStart = true;
+        continue;
       }
-      out.push(input.subarray(pos, eol + 2));
-      pos = eol + 2;
-      this.atLineStart = true;
+      // No dotted line start in the rest: the input ends inside a line, or just after CRLF.
+      if (input[n - 1] === CR) {
+        // It may pair with an LF in the next packet.
+        if (n - 1 > run) out.push(input.subarray(run, n - 1));
+        this.carry = Buffer.from(input.subarray(n - 1));
+        return { data: out, consumed: chunk.length, done: false };
+      }
+      // A CRLF that ends the input ends a line only if its CR is part of this line.
+      this.atLineStart = n - 2 >= pos && input[n - 2] === CR && input[n - 1] === LF;
+      pos = n;
     }
+    if (n > run) out.push(input.subarray(run, n));
     return { data: out, consumed: chunk.length, done: false };
   }
 }

@@ -58,6 +58,10 @@ export class LineChannel {
   private state: ChannelState = 'open';
   private closeError: Error | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** performance.now() when the pending read times out; 0 when no read is waiting. */
+  private idleDeadline = 0;
+  /** performance.now() when `idleTimer` fires. */
+  private idleTimerDue = 0;
   private idleTimeoutMs: number;
   private readonly maxLineLength: number;
   private readonly highWaterMark: number;
@@ -178,7 +182,7 @@ export class LineChannel {
     if (this.tlsSession) throw new UpgradeError('channel is already secure');
     const socket = this.stream;
     this.state = 'upgrading';
-    this.clearIdleTimer();
+    this.stopIdleTimer();
     this.detach(socket);
     // From here the socket has no channel listeners: an error (a reset while the reply is
     // written or the handshake runs) must not become an unhandled 'error' event. The handshake
@@ -409,15 +413,48 @@ export class LineChannel {
     else if (!full && this.stream.isPaused()) this.stream.resume();
   }
 
+  /**
+   * The idle timeout of the pending read. Reads come and go several times per command, so one
+   * timer serves them all: arming and clearing only move `idleDeadline`, and the timer, when
+   * it fires, either fails the read or sleeps again until the current deadline.
+   */
   private armIdleTimer(): void {
-    this.clearIdleTimer();
-    if (this.idleTimeoutMs <= 0) return;
-    const ms = this.idleTimeoutMs;
-    this.idleTimer = setTimeout(() => this.failPending(new IdleTimeoutError(ms)), ms);
+    if (this.idleTimeoutMs <= 0) {
+      this.stopIdleTimer();
+      return;
+    }
+    this.idleDeadline = performance.now() + this.idleTimeoutMs;
+    // A running timer that fires no later than the new deadline will find it and sleep again.
+    if (this.idleTimer && this.idleTimerDue <= this.idleDeadline) return;
+    this.startIdleTimer(this.idleTimeoutMs);
+  }
+
+  private startIdleTimer(ms: number): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimerDue = performance.now() + ms;
+    this.idleTimer = setTimeout(this.onIdleTimer, ms);
     this.idleTimer.unref?.();
   }
 
+  private readonly onIdleTimer = () => {
+    this.idleTimer = undefined;
+    if (this.idleDeadline === 0) return;
+    const left = this.idleDeadline - performance.now();
+    if (left >= 1) {
+      this.startIdleTimer(left);
+      return;
+    }
+    this.failPending(new IdleTimeoutError(this.idleTimeoutMs));
+  };
+
+  /** No read is waiting: the timer, if running, will find nothing to do. */
   private clearIdleTimer(): void {
+    this.idleDeadline = 0;
+  }
+
+  /** The channel stops reading (closed, failed, upgrading): the timer goes too. */
+  private stopIdleTimer(): void {
+    this.idleDeadline = 0;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
   }
@@ -426,7 +463,7 @@ export class LineChannel {
     const p = this.pending;
     this.pending = undefined;
     this.outputPaused = false;
-    this.clearIdleTimer();
+    this.stopIdleTimer();
     if (!p) return;
     if (p.kind === 'line') p.reject(err);
     else p.out.destroy(err);
@@ -442,6 +479,7 @@ export class LineChannel {
     } else {
       this.failPending(err);
     }
+    if (!this.pending) this.stopIdleTimer();
     this.notifyClosed();
   }
 

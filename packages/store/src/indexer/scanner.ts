@@ -13,6 +13,8 @@ const MAX_HEADER_BYTES = 256 * 1024;
 /** Bytes of a line kept for boundary and header checks (the rest is counted, not kept). */
 const MAX_LINE_KEEP = 2048;
 const MAX_DEPTH = 64;
+/** A line that starts with "--" may be a delimiter (RFC 2046 §5.1.1). */
+const DASH_LINE = Buffer.from('\n--', 'latin1');
 
 interface Frame {
   part: MimePart;
@@ -106,6 +108,20 @@ export class MimeScanner {
     while (pos < chunk.length) {
       const lf = chunk.indexOf(10, pos);
       const end = lf === -1 ? chunk.length : lf + 1;
+      const plain = lf === -1 ? 0 : this.plainBodyLines(chunk, pos);
+      if (plain > 0) {
+        // The common case, without a copy per line: what endLine() would do with each of them.
+        const run = chunk.subarray(pos, plain);
+        if (this.root.bodyStart > 0 || this.stack[0]!.state === 'body') {
+          for (let i = lf; i !== -1 && i < plain; i = chunk.indexOf(10, i + 1)) this.bodyLines++;
+          this.bodyLastLf = true;
+        }
+        this.offset += run.length;
+        this.lineStart = this.offset;
+        this.countAll(run);
+        pos = plain;
+        continue;
+      }
       const piece = chunk.subarray(pos, end);
       if (this.lineKept < MAX_LINE_KEEP) {
         const keep = piece.subarray(0, MAX_LINE_KEEP - this.lineKept);
@@ -121,6 +137,20 @@ export class MimeScanner {
       pos = end;
       if (lf !== -1) this.endLine();
     }
+  }
+
+  /**
+   * Whole lines from `pos` (a line start) that can only be body bytes: the innermost part is
+   * in its body and none of them starts with "--", so none is a header or a delimiter. Returns
+   * where they end (after their last LF), or 0 when the line at `pos` needs a closer look.
+   */
+  private plainBodyLines(chunk: Uint8Array, pos: number): number {
+    if (this.lineKept !== 0 || this.pendingBytes !== 0 || this.longLine) return 0;
+    if (this.top().state !== 'body') return 0;
+    if (chunk[pos] === 0x2d && (pos + 1 >= chunk.length || chunk[pos + 1] === 0x2d)) return 0;
+    const dashes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).indexOf(DASH_LINE, pos);
+    const limit = dashes === -1 ? chunk.length : dashes + 1;
+    return chunk.lastIndexOf(10, limit - 1) + 1;
   }
 
   /**
