@@ -14,10 +14,9 @@ function assertBadInput(r: { code: number | null; stderr: string; stdout: string
   assert.doesNotMatch(r.stdout, /^listening /m, 'no listener may have been reported');
 }
 
-const offAll = ['smtp', 'submission', 'smtps', 'imap', 'imaps', 'pop3', 'pop3s', 'nntp', 'nntps'].flatMap((l) => [
-  `--${l}-port`,
-  '0',
-]);
+const offAll = ['smtp', 'submission', 'smtps', 'imap', 'imaps', 'pop3', 'pop3s', 'nntp', 'nntps'].flatMap(
+  (l) => [`--${l}-port`, '0'],
+);
 
 describe('postern CLI refuses bad input with exit code 2', function () {
   it('an unknown flag', async () => {
@@ -40,16 +39,45 @@ describe('postern CLI refuses bad input with exit code 2', function () {
     assertBadInput(await runCli(['serve', '--tls-engine', 'openssl']), /--tls-engine.*openssl/);
   });
 
+  it('a --tls-min-version above --tls-max-version, and an unknown version', async () => {
+    assertBadInput(
+      await runCli([
+        'serve',
+        '--store',
+        'memory',
+        '--tls-min-version',
+        'TLSv1.3',
+        '--tls-max-version',
+        'TLSv1.2',
+        ...offAll,
+      ]),
+      /TLSv1\.3.*TLSv1\.2|min.*max/i,
+    );
+    assertBadInput(await runCli(['serve', '--tls-min-version', 'TLSv1.1']), /--tls-min-version.*TLSv1\.1/);
+  });
+
   it('an unreadable certificate file', async () => {
     const dir = tempDir();
     assertBadInput(
-      await runCli(['serve', '--store', 'memory', '--cert', join(dir, 'missing.pem'), '--key', join(dir, 'missing.key'), ...offAll]),
+      await runCli([
+        'serve',
+        '--store',
+        'memory',
+        '--cert',
+        join(dir, 'missing.pem'),
+        '--key',
+        join(dir, 'missing.key'),
+        ...offAll,
+      ]),
       /--cert .*missing\.pem: cannot read \(ENOENT\)/,
     );
   });
 
   it('--cert without --key', async () => {
-    assertBadInput(await runCli(['serve', '--store', 'memory', '--cert', '/etc/hostname', ...offAll]), /--cert and --key go together/);
+    assertBadInput(
+      await runCli(['serve', '--store', 'memory', '--cert', '/etc/hostname', ...offAll]),
+      /--cert and --key go together/,
+    );
   });
 
   it('a key that does not match the certificate', async () => {
@@ -59,7 +87,16 @@ describe('postern CLI refuses bad input with exit code 2', function () {
     writeFileSync(join(dir, 'cert.pem'), a.certificateChainPem);
     writeFileSync(join(dir, 'key.pem'), b.privateKeyPem);
     assertBadInput(
-      await runCli(['serve', '--store', 'memory', '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'), ...offAll]),
+      await runCli([
+        'serve',
+        '--store',
+        'memory',
+        '--cert',
+        join(dir, 'cert.pem'),
+        '--key',
+        join(dir, 'key.pem'),
+        ...offAll,
+      ]),
       /does not match the certificate/,
     );
   });
@@ -69,7 +106,16 @@ describe('postern CLI refuses bad input with exit code 2', function () {
     writeFileSync(join(dir, 'cert.pem'), 'not a certificate');
     writeFileSync(join(dir, 'key.pem'), 'not a key');
     assertBadInput(
-      await runCli(['serve', '--store', 'memory', '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'), ...offAll]),
+      await runCli([
+        'serve',
+        '--store',
+        'memory',
+        '--cert',
+        join(dir, 'cert.pem'),
+        '--key',
+        join(dir, 'key.pem'),
+        ...offAll,
+      ]),
       /certificate is not valid PEM/,
     );
   });
@@ -94,7 +140,10 @@ describe('postern CLI refuses bad input with exit code 2', function () {
   it('a config file with an unknown setting', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'postern.yaml'), 'smtpPort: 2525\nfrobnicate: true\n');
-    assertBadInput(await runCli(['serve', '--config', join(dir, 'postern.yaml')]), /must NOT have additional properties 'frobnicate'/);
+    assertBadInput(
+      await runCli(['serve', '--config', join(dir, 'postern.yaml')]),
+      /must NOT have additional properties 'frobnicate'/,
+    );
   });
 
   it('a config file with a bad value', async () => {
@@ -110,14 +159,23 @@ describe('postern CLI refuses bad input with exit code 2', function () {
   });
 
   it('a missing config file', async () => {
-    assertBadInput(await runCli(['serve', '--config', '/nonexistent/postern.yaml']), /cannot read config file/);
+    assertBadInput(
+      await runCli(['serve', '--config', '/nonexistent/postern.yaml']),
+      /cannot read config file/,
+    );
   });
 
   it('user add without a password', async () => {
-    assertBadInput(await runCli(['user', 'add', 'a@example.test', '--data-dir', tempDir()]), /password is required/);
+    assertBadInput(
+      await runCli(['user', 'add', 'a@example.test', '--data-dir', tempDir()]),
+      /password is required/,
+    );
   });
 
   it('user add with a malformed address', async () => {
-    assertBadInput(await runCli(['user', 'add', 'not-an-address', '--password', 'x', '--data-dir', tempDir()]), /not an email address/);
+    assertBadInput(
+      await runCli(['user', 'add', 'not-an-address', '--password', 'x', '--data-dir', tempDir()]),
+      /not an email address/,
+    );
   });
 });

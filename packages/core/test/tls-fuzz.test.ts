@@ -5,16 +5,30 @@
  * exception escaping, never unbounded buffering.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { CertificateStore, generateSelfSigned, type CertifiedKey } from '../src/index.js';
 import { TlsConnection, type TlsEvent } from '../src/tls/connection.js';
 import { defaultProvider } from '../src/crypto/default-provider.js';
+import type { TlsVersion } from '../src/tls/engine.js';
 
-function server(key: CertifiedKey) {
-  return new TlsConnection({ role: 'server', provider: defaultProvider, server: { certificates: new CertificateStore([key]) } });
+const mutation = fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) });
+
+function server(key: CertifiedKey, minVersion: TlsVersion = 'TLSv1.3', seed?: string) {
+  return new TlsConnection({ role: 'server', provider: defaultProvider, random: seed ? seeded(seed) : undefined, server: { certificates: new CertificateStore([key]), minVersion } });
 }
-function client(key: CertifiedKey) {
-  return new TlsConnection({ role: 'client', provider: defaultProvider, client: { serverName: 'localhost', ca: key.certificateChainPem, rejectUnauthorized: true } });
+
+/** Fixed randomness, so a recorded client flight fits a fresh server. */
+function seeded(seed: string): (n: number) => Uint8Array {
+  let counter = 0;
+  return (n) => {
+    const out = new Uint8Array(n);
+    for (let off = 0; off < n; off += 32) out.set(createHash('sha256').update(`${seed}:${counter++}`).digest().subarray(0, Math.min(32, n - off)), off);
+    return out;
+  };
+}
+function client(key: CertifiedKey, maxVersion: TlsVersion = 'TLSv1.3') {
+  return new TlsConnection({ role: 'client', provider: defaultProvider, client: { serverName: 'localhost', ca: key.certificateChainPem, rejectUnauthorized: true, minVersion: 'TLSv1.2', maxVersion } });
 }
 
 /** Feeds chunks; returns the events. Throws only if the connection itself threw. */
@@ -99,6 +113,80 @@ describe('TLS state machines under hostile input (fast-check)', function () {
       }),
       { numRuns: 300 },
     );
+  });
+
+  describe('TLS 1.2 states', () => {
+    /** A real TLS 1.2 exchange, recorded flight by flight. */
+    let hello12: Uint8Array;
+    let serverFlight12: Uint8Array[];
+    let clientFlight12: Uint8Array[];
+    /** Ed25519 signs deterministically: with fixed server randomness, a recorded client flight fits a fresh server. */
+    let ed: CertifiedKey;
+    before(async () => {
+      ed = await generateSelfSigned({ hostname: 'localhost', keyType: 'ed25519' });
+      const c = client(ed, 'TLSv1.2');
+      c.start();
+      hello12 = Buffer.concat(c.takeOutput());
+      const s = server(ed, 'TLSv1.2', 'fuzz');
+      s.receive(hello12);
+      serverFlight12 = s.takeOutput();
+      for (const r of serverFlight12) c.receive(r);
+      clientFlight12 = c.takeOutput(); // ClientKeyExchange, ChangeCipherSpec, Finished
+      assert.equal(clientFlight12.length, 3);
+    });
+
+    it('the 1.2 server survives mutated and truncated ClientHellos', () => {
+      fc.assert(
+        fc.property(fc.array(mutation, { maxLength: 6 }), fc.nat(), (mutations, cut) => {
+          const msg = Uint8Array.from(hello12);
+          for (const m of mutations) msg[m.at % msg.length] = m.value;
+          const s = server(ed, 'TLSv1.2');
+          assertSane(s, feed(s, [msg.subarray(0, Math.max(1, msg.length - (cut % 40)))]));
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('the 1.2 client survives a mutated server flight, and never completes on one', () => {
+      fc.assert(
+        fc.property(fc.nat({ max: 20 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), (which, mutations) => {
+          const c = client(ed, 'TLSv1.2');
+          c.start();
+          c.takeOutput();
+          const flight = serverFlight12.map((r) => Uint8Array.from(r));
+          const target = flight[which % flight.length]!;
+          for (const m of mutations) target[m.at % target.length] = m.value;
+          const events = feed(c, flight);
+          assertSane(c, events);
+          const changed = flight.some((r, i) => Buffer.compare(Buffer.from(r), Buffer.from(serverFlight12[i]!)) !== 0);
+          // Nothing the server sends before its Finished may let the client complete.
+          if (changed) assert.ok(!events.some((e) => e.type === 'established'), 'tampering detected');
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('the 1.2 server survives a mutated, reordered or cut client flight (ClientKeyExchange, ChangeCipherSpec, Finished)', () => {
+      fc.assert(
+        fc.property(fc.nat({ max: 2 }), fc.array(mutation, { maxLength: 4 }), fc.boolean(), fc.nat({ max: 3 }), (which, mutations, swap, drop) => {
+          // The same randomness as the recorded run, so the ServerKeyExchange matches the client's flight.
+          const s = server(ed, 'TLSv1.2', 'fuzz');
+          s.receive(hello12);
+          s.takeOutput();
+          let flight = clientFlight12.map((r) => Uint8Array.from(r));
+          const target = flight[which]!;
+          for (const m of mutations) target[m.at % target.length] = m.value;
+          if (swap) flight = [flight[1]!, flight[0]!, flight[2]!];
+          if (drop < 3) flight.splice(drop, 1);
+          const events = feed(s, flight);
+          assertSane(s, events);
+          const changed = swap || drop < 3 || Buffer.compare(Buffer.from(target), Buffer.from(clientFlight12[which]!)) !== 0;
+          const done = events.some((e) => e.type === 'established');
+          assert.equal(done, !changed, changed ? 'a broken client flight never completes' : 'the recorded flight completes');
+        }),
+        { numRuns: 300 },
+      );
+    });
   });
 
   it('refuses an oversized handshake message with an alert instead of buffering it', () => {

@@ -46,6 +46,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--tls-engine <engine>', 'TLS engine: ts (ours, default) or native (node:tls)').choices(['ts', 'native']))
     .addOption(new Option('--tls-crypto <provider>', 'crypto of the ts engine: default, node or noble (pure JS)').choices(['default', 'node', 'noble']))
     .option('--tls-keylog <file>', 'append NSS key-log lines (SSLKEYLOGFILE format) here')
+    .addOption(new Option('--tls-min-version <version>', 'oldest TLS version accepted (default TLSv1.2)').choices(['TLSv1.2', 'TLSv1.3']))
+    .addOption(new Option('--tls-max-version <version>', 'newest TLS version offered (default TLSv1.3)').choices(['TLSv1.2', 'TLSv1.3']))
     .option('--store <spec>', 'fs | memory | redis://host:port/db (default fs in the data dir)')
     .addOption(new Option('--relay <mode>', 'outbound mail: queue (relay) or capture (keep, for test rigs)').choices(['queue', 'capture']))
     .option('--relay-host <host:port>', 'deliver outbound mail through this smarthost')

@@ -37,6 +37,9 @@ export interface ServeSettings {
   /** Crypto provider of the ts engine: fastest per primitive (default), node:crypto, or pure-JS noble. */
   tlsCrypto: 'default' | 'node' | 'noble';
   tlsKeylog?: string;
+  /** Oldest and newest TLS version offered (engine defaults: TLSv1.2 and TLSv1.3). */
+  tlsMinVersion?: 'TLSv1.2' | 'TLSv1.3';
+  tlsMaxVersion?: 'TLSv1.2' | 'TLSv1.3';
   store: string;
   relay: 'queue' | 'capture';
   /** Smarthost `host:port`; without it mail goes to the recipients' MX hosts. */
@@ -92,6 +95,8 @@ const fileSchema = {
     tlsEngine: { enum: ['ts', 'native'] },
     tlsCrypto: { enum: ['default', 'node', 'noble'] },
     tlsKeylog: { type: 'string' },
+    tlsMinVersion: { enum: ['TLSv1.2', 'TLSv1.3'] },
+    tlsMaxVersion: { enum: ['TLSv1.2', 'TLSv1.3'] },
     store: { type: 'string', pattern: '^(fs|memory|redis://.+)$' },
     relay: { enum: ['queue', 'capture'] },
     relayHost: { type: 'string', pattern: '^(\\[[^\\]]+\\]|[^:]+)(:\\d{1,5})?$' },
@@ -143,7 +148,7 @@ export function parsePort(flag: string, value: string): PortSetting {
   return Number(value);
 }
 
-const OPTIONAL_KEYS = new Set(['cert', 'key', 'tlsKeylog', 'relayHost', 'relayAuth', 'relayTls', 'relayCa', 'relayServername']);
+const OPTIONAL_KEYS = new Set(['cert', 'key', 'tlsKeylog', 'tlsMinVersion', 'tlsMaxVersion', 'relayHost', 'relayAuth', 'relayTls', 'relayCa', 'relayServername']);
 
 /** defaults < config file < flags (only flags the user actually gave). */
 export function mergeSettings(file: FileSettings, flags: Partial<Record<string, unknown>>): ServeSettings {
@@ -160,6 +165,9 @@ export function mergeSettings(file: FileSettings, flags: Partial<Record<string, 
         (s as unknown as Record<string, unknown>)[k] = v;
       }
     }
+  }
+  if (s.tlsMinVersion === 'TLSv1.3' && s.tlsMaxVersion === 'TLSv1.2') {
+    throw new ConfigError('--tls-min-version TLSv1.3 is above --tls-max-version TLSv1.2');
   }
   if ((s.cert === undefined) !== (s.key === undefined)) {
     throw new ConfigError('--cert and --key go together');

@@ -4,7 +4,7 @@
  * certificate by default; `close()` releases every handle.
  */
 import { CertificateStore, ConfigError, generateSelfSigned, silentLogger } from '@postern/core';
-import type { CertifiedKey, Logger, TlsEngine } from '@postern/core';
+import type { CertifiedKey, Logger, TlsEngine, TlsVersion } from '@postern/core';
 import { createMemoryStore, openStore, type Store } from '@postern/store';
 import { LISTENERS, type ListenerName, type PortSetting } from './config.js';
 import { ListenerSet } from './listeners.js';
@@ -25,7 +25,15 @@ export interface GatewayOptions {
   groups?: Array<string | { name: string; description?: string; mailAddress?: string }>;
   /** Per listener: a port, 0 for a free one (the default), or 'off'. */
   ports?: Partial<Record<ListenerName, PortSetting>>;
-  tls?: { engine?: 'ts' | 'native' | TlsEngine; cert?: string; key?: string; keyLog?: (line: string) => void };
+  tls?: {
+    engine?: 'ts' | 'native' | TlsEngine;
+    cert?: string;
+    key?: string;
+    keyLog?: (line: string) => void;
+    /** Oldest and newest TLS version (default TLSv1.2 and TLSv1.3). */
+    minVersion?: TlsVersion;
+    maxVersion?: TlsVersion;
+  };
   /**
    * 'capture': mail for non-local domains is kept (see `captured()`) instead of relayed.
    * 'queue' (default) or relay settings: queued and delivered by the relay worker.
@@ -104,7 +112,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const specs = buildListenerSpecs({
     common: {
       hostname,
-      tls: { engine, server: { certificates, keyLog: options.tls?.keyLog } },
+      tls: { engine, server: { certificates, keyLog: options.tls?.keyLog, minVersion: options.tls?.minVersion, maxVersion: options.tls?.maxVersion } },
       allowInsecureAuth: options.allowInsecureAuth ?? false,
       logger,
     },

@@ -46,6 +46,8 @@ export async function runServe(flags: Record<string, unknown>): Promise<void> {
       cert: certified.certificateChainPem,
       key: certified.privateKeyPem,
       keyLog: keylogPath ? (line) => appendFileSync(keylogPath, line + '\n', { mode: 0o600 }) : undefined,
+      minVersion: settings.tlsMinVersion,
+      maxVersion: settings.tlsMaxVersion,
     },
     relay:
       settings.relay === 'capture'

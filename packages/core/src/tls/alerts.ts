@@ -24,6 +24,8 @@ export const ALERT_CODES = {
   internal_error: 80,
   inappropriate_fallback: 86,
   user_canceled: 90,
+  /** RFC 5246 §7.2.2, RFC 5746 §4.4: a warning refusing renegotiation (TLS 1.2). */
+  no_renegotiation: 100,
   missing_extension: 109,
   unsupported_extension: 110,
   unrecognized_name: 112,

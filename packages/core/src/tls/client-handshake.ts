@@ -9,7 +9,7 @@ import { schemeFromCode, verifySignature, type SignatureScheme } from '../certs/
 import { verifyServerChainSync } from '../certs/verify.js';
 import { TlsFatal } from './alerts.js';
 import { bytesEqual } from './codec.js';
-import { CIPHER_SUITES, ExtensionType, GROUP_CODES, HandshakeType, TLS13, groupByCode, suiteByCode, type CipherSuite } from './constants.js';
+import { CIPHER_SUITES, ExtensionType, GROUP_CODES, HandshakeType, TLS12, TLS13, groupByCode, suiteByCode, type CipherSuite } from './constants.js';
 import { Transcript, certificateVerifyContent, type ExtensionHook, type HandshakeIo, type HandshakeMessage } from './handshake-common.js';
 import { KeySchedule } from './key-schedule.js';
 import {
@@ -33,6 +33,10 @@ import {
   type ServerHello,
 } from './messages.js';
 import { CERT_SCHEME_CODES, CLIENT_GROUPS, EXT, OUR_SCHEMES, clientVersions, groupCodes, schemeCodes } from './negotiation.js';
+import type { TlsVersion } from './engine.js';
+import { Tls12ClientHandshake, clientHello12Parts, tls12Groups } from './tls12-client.js';
+import type { Tls12Suite } from './tls12-suites.js';
+import { versionRange, type VersionRange } from './versions.js';
 
 export interface ClientHandshakeConfig {
   serverName?: string;
@@ -48,6 +52,11 @@ export interface ClientHandshakeConfig {
   middleboxCompat?: boolean;
   /** Weakest RSA server key accepted (default 2048; the RFC 8448 traces use 1024). */
   minRsaBits?: number;
+  /** Versions we offer (default TLSv1.3 only here; the engines default to TLSv1.2–TLSv1.3). */
+  minVersion?: TlsVersion;
+  maxVersion?: TlsVersion;
+  /** TLS 1.2 suites offered when TLS 1.2 is (default: all six, in our order). */
+  suites12?: readonly Tls12Suite[];
 }
 
 interface Negotiated {
@@ -60,12 +69,14 @@ interface Negotiated {
 
 type ClientState =
   | { kind: 'start' }
-  | { kind: 'wait-server-hello'; share: KeyShareSecret; retried: boolean }
+  | { kind: 'wait-server-hello'; share: KeyShareSecret | undefined; retried: boolean }
   | { kind: 'wait-encrypted-extensions'; n: Negotiated }
   | { kind: 'wait-certificate'; n: Negotiated; alpn?: string }
   | { kind: 'wait-certificate-verify'; n: Negotiated; alpn?: string; chain: Uint8Array[] }
   | { kind: 'wait-finished'; n: Negotiated; alpn?: string; chain: Uint8Array[]; scheme: SignatureScheme }
-  | { kind: 'done' };
+  | { kind: 'done' }
+  /** The server answered in TLS 1.2: that state machine runs the rest. */
+  | { kind: 'tls12'; machine: Tls12ClientHandshake };
 
 export class ClientHandshake {
   private state: ClientState = { kind: 'start' };
@@ -73,20 +84,28 @@ export class ClientHandshake {
   private random: Uint8Array = new Uint8Array(0);
   private sessionId: Uint8Array = new Uint8Array(0);
   private verdict: { ok: boolean; reason?: string } = { ok: false };
+  private readonly range: VersionRange;
 
   constructor(
     private readonly io: HandshakeIo,
     private readonly config: ClientHandshakeConfig,
   ) {
     this.transcript = new Transcript(io.provider);
+    this.range = versionRange(config.minVersion, config.maxVersion);
   }
 
   get done(): boolean {
-    return this.state.kind === 'done';
+    return this.state.kind === 'done' || (this.state.kind === 'tls12' && this.state.machine.done);
   }
 
   get acceptsChangeCipherSpec(): boolean {
+    if (this.state.kind === 'tls12') return this.state.machine.acceptsChangeCipherSpec;
     return this.state.kind !== 'start' && this.state.kind !== 'done';
+  }
+
+  /** A change_cipher_spec arrived: meaningful in TLS 1.2 only (RFC 5246 §7.1). */
+  onChangeCipherSpec(): void {
+    if (this.state.kind === 'tls12') this.state.machine.onChangeCipherSpec();
   }
 
   private groups(): NamedGroup[] {
@@ -97,26 +116,35 @@ export class ClientHandshake {
   start(): void {
     this.random = this.io.random(32);
     // RFC 8446 Appendix D.4: a non-empty session id asks for middlebox compatibility mode.
-    if (this.config.middleboxCompat !== false) this.sessionId = this.io.random(32);
+    if (this.config.middleboxCompat !== false && this.range.max >= TLS13) this.sessionId = this.io.random(32);
     const group = this.groups()[0];
     if (!group) throw new TlsFatal('internal_error', 'no key exchange group available');
     this.sendClientHello(group, undefined, false);
   }
 
   private sendClientHello(group: NamedGroup, cookie: Uint8Array | undefined, retried: boolean): void {
-    const share = this.io.provider.generateKeyShare(group, this.io.random(keyShareSeedLength(group)));
-    const suites = (this.config.suites ?? CIPHER_SUITES).map((s) => s.code);
+    const offer13 = this.range.max >= TLS13;
+    const parts12 = this.range.min <= TLS12 ? clientHello12Parts(this.config) : undefined;
+    const share = offer13 ? this.io.provider.generateKeyShare(group, this.io.random(keyShareSeedLength(group))) : undefined;
+    const suites = [...(offer13 ? (this.config.suites ?? CIPHER_SUITES).map((s) => s.code) : []), ...(parts12?.suites ?? [])];
     const exts: Extension[] = [];
     const name = this.config.serverName;
     // RFC 6066 §3: no IP literals in server_name.
     if (name && !isIP(name)) exts.push({ type: ExtensionType.server_name, data: encodeServerName(name) });
-    exts.push({ type: ExtensionType.supported_groups, data: encodeU16List(groupCodes(this.groups()), 2) });
-    exts.push({ type: ExtensionType.signature_algorithms, data: encodeU16List(schemeCodes(OUR_SCHEMES), 2) });
+    const groups = offer13 ? this.groups() : tls12Groups(this.groups());
+    exts.push({ type: ExtensionType.supported_groups, data: encodeU16List(groupCodes(groups), 2) });
+    // TLS 1.2 peers may need PKCS#1 RSA (RFC 5246 §7.4.1.4.1); a TLS 1.3 CertificateVerify still may not use it.
+    const schemes = schemeCodes(OUR_SCHEMES);
+    for (const c of parts12?.schemes ?? []) if (!schemes.includes(c)) schemes.push(c);
+    exts.push({ type: ExtensionType.signature_algorithms, data: encodeU16List(schemes, 2) });
     exts.push({ type: EXT.signature_algorithms_cert, data: encodeU16List(CERT_SCHEME_CODES, 2) });
     if (this.config.alpnProtocols?.length) exts.push({ type: ExtensionType.alpn, data: encodeAlpn(this.config.alpnProtocols) });
-    exts.push({ type: ExtensionType.supported_versions, data: clientVersions([TLS13]) });
-    exts.push({ type: ExtensionType.key_share, data: encodeClientKeyShares([{ group: GROUP_CODES[group], keyExchange: share.publicKey }]) });
+    if (share) {
+      exts.push({ type: ExtensionType.supported_versions, data: clientVersions(parts12 ? [TLS13, TLS12] : [TLS13]) });
+      exts.push({ type: ExtensionType.key_share, data: encodeClientKeyShares([{ group: GROUP_CODES[group], keyExchange: share.publicKey }]) });
+    }
     if (cookie) exts.push({ type: ExtensionType.cookie, data: Uint8Array.from([cookie.length >> 8, cookie.length & 0xff, ...cookie]) });
+    if (parts12) exts.push(...parts12.extensions);
     const hello = encodeClientHello({
       legacyVersion: 0x0303,
       random: this.random,
@@ -136,6 +164,8 @@ export class ClientHandshake {
       if (msg.type !== type) throw new TlsFatal('unexpected_message', `expected ${name}, got handshake type ${msg.type}`);
     };
     switch (state.kind) {
+      case 'tls12':
+        return state.machine.handle(msg);
       case 'start':
       case 'done':
         throw new TlsFatal('unexpected_message', `handshake message ${msg.type} not expected now`);
@@ -160,12 +190,27 @@ export class ClientHandshake {
 
   private onServerHello(msg: HandshakeMessage, state: Extract<ClientState, { kind: 'wait-server-hello' }>): void {
     const sh: ServerHello = decodeServerHello(msg.body);
+    if (!findExtension(sh.extensions, ExtensionType.supported_versions) && this.range.min <= TLS12) {
+      // RFC 8446 §4.1.3: no supported_versions means TLS 1.2 (or older, which we refuse).
+      if (sh.legacyVersion !== TLS12) throw new TlsFatal('protocol_version', `server chose version 0x${sh.legacyVersion.toString(16)}`);
+      // RFC 8446 §4.1.4: after a HelloRetryRequest the version is settled.
+      if (state.retried) throw new TlsFatal('illegal_parameter', 'TLS 1.2 ServerHello after a HelloRetryRequest');
+      const parts12 = clientHello12Parts(this.config);
+      const machine = new Tls12ClientHandshake(this.io, this.config, this.transcript, {
+        clientRandom: this.random,
+        suites: parts12.suites,
+        groups: tls12Groups(this.groups()),
+        offered13: this.range.max >= TLS13,
+      });
+      this.state = { kind: 'tls12', machine };
+      return machine.onServerHello(msg, sh);
+    }
     if (!bytesEqual(sh.sessionId, this.sessionId)) throw new TlsFatal('illegal_parameter', 'session id not echoed');
     if (sh.compressionMethod !== 0) throw new TlsFatal('illegal_parameter', 'compression method must be null');
     const versions = findExtension(sh.extensions, ExtensionType.supported_versions);
     // RFC 8446 §4.1.3: without supported_versions the server chose TLS 1.2 or older.
     if (!versions) throw new TlsFatal('protocol_version', 'server does not speak TLS 1.3');
-    if (decodeU16(versions, 'supported_versions') !== TLS13) throw new TlsFatal('illegal_parameter', 'server selected a version we did not offer');
+    if (decodeU16(versions, 'supported_versions') !== TLS13 || !state.share) throw new TlsFatal('illegal_parameter', 'server selected a version we did not offer');
     const suite = suiteByCode(sh.cipherSuite);
     const offered = (this.config.suites ?? CIPHER_SUITES).map((s) => s.code);
     if (!suite || !offered.includes(suite.code)) throw new TlsFatal('illegal_parameter', 'server selected a cipher suite we did not offer');
@@ -174,12 +219,13 @@ export class ClientHandshake {
         throw new TlsFatal('unsupported_extension', `unexpected extension ${e.type} in ServerHello`);
       }
     }
+    const ourShare = state.share;
     if (isHelloRetryRequest(sh)) {
       if (state.retried) throw new TlsFatal('unexpected_message', 'a second HelloRetryRequest');
       const selected = findExtension(sh.extensions, ExtensionType.key_share);
       const group = selected ? groupByCode(decodeU16(selected, 'selected_group')) : undefined;
       // RFC 8446 §4.1.4: the group must be offered and not the one we already sent a share for.
-      if (!group || !this.groups().includes(group) || group === state.share.group) {
+      if (!group || !this.groups().includes(group) || group === ourShare.group) {
         throw new TlsFatal('illegal_parameter', 'HelloRetryRequest selected an unacceptable group');
       }
       const cookieExt = findExtension(sh.extensions, ExtensionType.cookie);
@@ -195,11 +241,11 @@ export class ClientHandshake {
     const shareExt = findExtension(sh.extensions, ExtensionType.key_share);
     if (!shareExt) throw new TlsFatal('missing_extension', 'ServerHello without key_share');
     const entry = decodeServerKeyShare(shareExt);
-    if (entry.group !== GROUP_CODES[state.share.group]) throw new TlsFatal('illegal_parameter', 'server key share is for another group');
-    if (entry.keyExchange.length !== keyShareLength(state.share.group, 'server')) throw new TlsFatal('illegal_parameter', 'malformed server key share');
+    if (entry.group !== GROUP_CODES[ourShare.group]) throw new TlsFatal('illegal_parameter', 'server key share is for another group');
+    if (entry.keyExchange.length !== keyShareLength(ourShare.group, 'server')) throw new TlsFatal('illegal_parameter', 'malformed server key share');
     let shared: Uint8Array;
     try {
-      shared = state.share.complete(entry.keyExchange);
+      shared = ourShare.complete(entry.keyExchange);
     } catch (err) {
       if (err instanceof KeyExchangeError) throw new TlsFatal('illegal_parameter', err.message);
       throw err;
@@ -215,7 +261,7 @@ export class ClientHandshake {
     this.io.setWriteSecret(suite, hs.client);
     this.state = {
       kind: 'wait-encrypted-extensions',
-      n: { suite, group: state.share.group, schedule, serverHsSecret: hs.server, clientHsSecret: hs.client },
+      n: { suite, group: ourShare.group, schedule, serverHsSecret: hs.server, clientHsSecret: hs.client },
     };
   }
 

@@ -1,5 +1,5 @@
 /**
- * TlsConnection: the sans-I/O TLS 1.3 endpoint. Bytes go in through `receive`, application
+ * TlsConnection: the sans-I/O TLS 1.3 / TLS 1.2 endpoint. Bytes go in through `receive`, application
  * data through `send`; records to transmit and events (established, data, closed, fatal) come
  * out through `takeOutput` and `takeEvents`. No sockets, no timers. Every failure becomes an
  * alert and a close (RFC 8446 §6.2); nothing throws out of `receive`.
@@ -11,6 +11,7 @@ import { ContentType, HandshakeType, MAX_HANDSHAKE_MESSAGE, type CipherSuite } f
 import type { HandshakeIo, HandshakeMessage, HandshakeResult } from './handshake-common.js';
 import { KeySchedule } from './key-schedule.js';
 import { decodeKeyUpdate, decodeNewSessionTicket, encodeKeyUpdate } from './messages.js';
+import { HandshakeType12 } from './tls12-suites.js';
 import { RecordLayer } from './record-layer.js';
 import { ServerHandshake, type ServerHandshakeConfig } from './server-handshake.js';
 
@@ -71,6 +72,14 @@ export class TlsConnection {
         this.recordsUnderKey = 0;
         this.records.setWriteKeys(suite, this.scheduleFor(suite).trafficKeys(secret));
       },
+      setProtection12: (direction, protection) => {
+        // RFC 5246 §7.1: a handshake message must not span the ChangeCipherSpec.
+        if (direction === 'read' && this.handshakeBuffer.length > 0) throw new TlsFatal('unexpected_message', 'handshake message spans ChangeCipherSpec');
+        this.records.setProtection12(direction, protection);
+      },
+      pinRecordVersion12: () => {
+        this.records.pinnedVersion = 0x0303;
+      },
       keyLog: (label, clientRandom, secret) => options.keyLog?.(`${label} ${hex(clientRandom)} ${hex(secret)}`),
       complete: (result) => {
         this.result = result;
@@ -125,6 +134,8 @@ export class TlsConnection {
           if (!this.machine.acceptsChangeCipherSpec || rec.body.length !== 1 || rec.body[0] !== 1) {
             throw new TlsFatal('unexpected_message', 'unexpected change_cipher_spec');
           }
+          // TLS 1.2 (RFC 5246 §7.1): the peer switches to the pending protection; TLS 1.3: ignored.
+          this.machine.onChangeCipherSpec();
           continue;
         }
         let type = rec.type;
@@ -153,7 +164,8 @@ export class TlsConnection {
         const n = Math.min(this.records.maxFragment, data.length - off);
         this.records.protect(ContentType.application_data, data.subarray(off, off + n), this.output);
         off += n;
-        if (++this.recordsUnderKey >= this.keyUpdateAfter) this.updateWriteKey(false);
+        // TLS 1.2 has no KeyUpdate; its AEAD nonces last 2^64 records (RFC 5288 §3, RFC 7905 §2).
+        if (++this.recordsUnderKey >= this.keyUpdateAfter && this.result?.version !== 'TLSv1.2') this.updateWriteKey(false);
       }
     });
   }
@@ -178,14 +190,16 @@ export class TlsConnection {
     return ev;
   }
 
-  /** RFC 8446 §7.5 exporter. */
-  exportKeyingMaterial(length: number, label: string, context: Uint8Array): Uint8Array {
+  /** RFC 8446 §7.5 exporter; RFC 5705 in TLS 1.2, where an absent context differs from an empty one. */
+  exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Uint8Array {
     if (!this.result) throw new Error('handshake not complete');
-    return this.result.schedule.exportKeyingMaterial(this.result.exporterSecret, label, context, length);
+    if (this.result.exporter) return this.result.exporter(label, context, length);
+    return this.result.schedule!.exportKeyingMaterial(this.result.exporterSecret, label, context ?? new Uint8Array(0), length);
   }
 
   /** Ask the peer to update its keys too (RFC 8446 §4.6.3). */
   requestKeyUpdate(): void {
+    if (this.result?.version === 'TLSv1.2') throw new Error('KeyUpdate is TLS 1.3 only');
     this.guard(() => this.updateWriteKey(true));
   }
 
@@ -210,7 +224,7 @@ export class TlsConnection {
   }
 
   private sendAlert(alert: AlertName): void {
-    const level = alert === 'close_notify' || alert === 'user_canceled' ? 1 : 2;
+    const level = alert === 'close_notify' || alert === 'user_canceled' || alert === 'no_renegotiation' ? 1 : 2;
     this.records.protect(ContentType.alert, Uint8Array.of(level, ALERT_CODES[alert]), this.output);
   }
 
@@ -249,10 +263,11 @@ export class TlsConnection {
   }
 
   private onPostHandshake(msg: HandshakeMessage): void {
+    if (this.result?.version === 'TLSv1.2') return this.onPostHandshake12(msg);
     if (msg.type === HandshakeType.key_update) {
       const requested = decodeKeyUpdate(msg.body);
       if (this.handshakeBuffer.length > 0) throw new TlsFatal('unexpected_message', 'KeyUpdate spans a key change');
-      this.readSecret = this.result!.schedule.nextTrafficSecret(this.readSecret!);
+      this.readSecret = this.result!.schedule!.nextTrafficSecret(this.readSecret!);
       this.records.setReadKeys(this.suite!, this.scheduleFor(this.suite!).trafficKeys(this.readSecret));
       if (requested && !this.writeClosed) this.updateWriteKey(false);
       return;
@@ -265,9 +280,21 @@ export class TlsConnection {
     throw new TlsFatal('unexpected_message', `handshake message ${msg.type} after the handshake`);
   }
 
+  /**
+   * TLS 1.2 after the handshake: a HelloRequest (to a client) or a ClientHello (to a server)
+   * asks for renegotiation, which we never do: a no_renegotiation warning answers it
+   * (RFC 5246 §7.4.1.1, §7.2.2; RFC 5746 §4.2, §4.4). Anything else is out of place.
+   */
+  private onPostHandshake12(msg: HandshakeMessage): void {
+    const client = this.options.role === 'client';
+    if (client && msg.type === HandshakeType12.hello_request && msg.body.length === 0) return this.sendAlert('no_renegotiation');
+    if (!client && msg.type === HandshakeType.client_hello) return this.sendAlert('no_renegotiation');
+    throw new TlsFatal('unexpected_message', `handshake message ${msg.type} after the handshake`);
+  }
+
   private updateWriteKey(requestPeer: boolean): void {
     this.records.protect(ContentType.handshake, encodeKeyUpdate(requestPeer), this.output);
-    this.writeSecret = this.result!.schedule.nextTrafficSecret(this.writeSecret!);
+    this.writeSecret = this.result!.schedule!.nextTrafficSecret(this.writeSecret!);
     this.recordsUnderKey = 0;
     this.records.setWriteKeys(this.suite!, this.scheduleFor(this.suite!).trafficKeys(this.writeSecret));
   }

@@ -4,6 +4,7 @@
  * benchmarks compare against).
  */
 import type { Duplex } from 'node:stream';
+import type { SigningKey } from '../certs/signing.js';
 
 export type TlsVersion = 'TLSv1.3' | 'TLSv1.2';
 export type TlsEngineName = 'ts' | 'native';
@@ -34,6 +35,11 @@ export interface CertifiedKey {
   /** Leaf first, then intermediates. */
   readonly certificateChainPem: string;
   readonly privateKeyPem: string;
+  /**
+   * A signer to use instead of loading `privateKeyPem`: HSMs, tests (RFC 8448's fixed-salt RSA-PSS).
+   * Honoured by the ts engine's TLS 1.3 CertificateVerify; `privateKeyPem` must still match the leaf.
+   */
+  readonly signingKey?: SigningKey;
 }
 
 /** Chooses the certificate for a connection from the client's SNI (exact, wildcard, default). */

@@ -9,6 +9,8 @@ import { HandshakeType } from './constants.js';
 import { encodeHandshake } from './messages.js';
 import type { Extension } from './messages.js';
 import type { KeySchedule } from './key-schedule.js';
+import type { TlsVersion } from './engine.js';
+import type { RecordProtection12 } from './record-protection12.js';
 
 /** One reassembled handshake message: its type, body and the full encoding (for the transcript). */
 export interface HandshakeMessage {
@@ -38,8 +40,13 @@ export interface HandshakeFacts {
 }
 
 export interface HandshakeResult extends HandshakeFacts {
-  readonly schedule: KeySchedule;
+  /** Absent: TLS 1.3. */
+  readonly version?: TlsVersion;
+  /** TLS 1.3 only (KeyUpdate, exporter); a TLS 1.2 result has `exporter` instead. */
+  readonly schedule?: KeySchedule;
   readonly exporterSecret: Uint8Array;
+  /** TLS 1.2: the RFC 5705 exporter, where an absent context differs from an empty one. */
+  readonly exporter?: (label: string, context: Uint8Array | undefined, length: number) => Uint8Array;
   /** For key-log lines written after the handshake (KeyUpdate). */
   readonly clientRandom: Uint8Array;
 }
@@ -57,6 +64,10 @@ export interface HandshakeIo {
   /** NSS key-log line (`LABEL client_random secret`). */
   keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void;
   complete(result: HandshakeResult): void;
+  /** TLS 1.2 (RFC 5246 §7.1): new record protection for one direction, at ChangeCipherSpec. */
+  setProtection12?(direction: 'read' | 'write', protection: RecordProtection12): void;
+  /** TLS 1.2 negotiated: every later record must say 0x0303 (RFC 5246 §6.2.1, Appendix E.1). */
+  pinRecordVersion12?(): void;
   /** RFC 8449: the peer's record_size_limit, which caps the records we send. */
   peerRecordSizeLimit?(limit: number): void;
 }

@@ -112,7 +112,8 @@ export function decodeServerHello(body: Uint8Array): ServerHello {
   const sessionId = r.vec(1, 0, 32, 'legacy_session_id_echo');
   const cipherSuite = r.u16();
   const compressionMethod = r.u8();
-  const extensions = decodeExtensions(r, 6, 'ServerHello');
+  // A TLS 1.2 ServerHello may omit the block (RFC 5246 §7.4.1.3); a 1.3 one needs supported_versions.
+  const extensions = r.atEnd ? [] : decodeExtensions(r, 0, 'ServerHello');
   r.end('ServerHello');
   return { legacyVersion, random, sessionId, cipherSuite, compressionMethod, extensions };
 }

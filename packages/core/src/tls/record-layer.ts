@@ -7,6 +7,7 @@ import { TlsFatal } from './alerts.js';
 import type { CipherSuite } from './constants.js';
 import { ContentType, MAX_CIPHERTEXT, MAX_PLAINTEXT } from './constants.js';
 import type { TrafficKeys } from './key-schedule.js';
+import { MAX_CIPHERTEXT_12, type RecordProtection12 } from './record-protection12.js';
 
 export interface PlainRecord {
   readonly type: number;
@@ -76,11 +77,22 @@ export class RecordLayer {
     return this.buffer.length - this.offset;
   }
   get isReadProtected(): boolean {
-    return this.reader !== undefined;
+    return this.reader !== undefined || this.reader12 !== undefined;
   }
   get isWriteProtected(): boolean {
-    return this.writer !== undefined;
+    return this.writer !== undefined || this.writer12 !== undefined;
   }
+
+  // ---- TLS 1.2 hook (RFC 5246 §6.2.3.3): record-protection12.ts protects, this class frames ----
+  private reader12: RecordProtection12 | undefined;
+  private writer12: RecordProtection12 | undefined;
+  setProtection12(direction: 'read' | 'write', protection: RecordProtection12): void {
+    if (direction === 'read') this.reader12 = protection;
+    else this.writer12 = protection;
+  }
+  /** Once TLS 1.2 is negotiated, the only record version the peer may send (RFC 5246 §6.2.1). */
+  pinnedVersion: number | undefined;
+  // ---- end of the TLS 1.2 hook ----
 
   setReadKeys(suite: CipherSuite, keys: TrafficKeys): void {
     this.reader = new DirectionState(this.provider.aead(suite.aead, keys.key), keys.iv);
@@ -119,7 +131,11 @@ export class RecordLayer {
     // §5.1: legacy_record_version is 0x0303, except 0x0301 (or older) on an initial ClientHello;
     // anything not 0x03xx is not TLS at all.
     if (b[o + 1] !== 3) throw new TlsFatal('decode_error', `record version 0x${version.toString(16)} is not TLS`);
-    if (length > (this.reader ? MAX_CIPHERTEXT : MAX_PLAINTEXT)) {
+    // TLS 1.3 ignores legacy_record_version (§5.1); TLS 1.2 peers send the negotiated one.
+    if (this.pinnedVersion !== undefined && version !== this.pinnedVersion) {
+      throw new TlsFatal('protocol_version', `record version 0x${version.toString(16)} after TLS 1.2 was negotiated`);
+    }
+    if (length > (this.reader ? MAX_CIPHERTEXT : this.reader12 ? MAX_CIPHERTEXT_12 : MAX_PLAINTEXT)) {
       throw new TlsFatal('record_overflow', `record of ${length} bytes`);
     }
     if (avail < 5 + length) return undefined;
@@ -145,6 +161,8 @@ export class RecordLayer {
    * Called only when read keys are set.
    */
   unprotect(record: PlainRecord): { type: number; content: Uint8Array } {
+    // TLS 1.2 hook: the outer type is the real one (RFC 5246 §6.2.3.3).
+    if (this.reader12) return { type: record.type, content: this.reader12.open(record.type, record.body) };
     const reader = this.reader!;
     if (record.type !== ContentType.application_data) {
       throw new TlsFatal('unexpected_message', `unprotected record of type ${record.type} after keys changed`);
@@ -170,6 +188,7 @@ export class RecordLayer {
   }
 
   private record(type: number, fragment: Uint8Array): Uint8Array {
+    if (this.writer12) return this.writer12.seal(type, fragment); // TLS 1.2 hook
     if (!this.writer) {
       const out = new Uint8Array(5 + fragment.length);
       out[0] = type;

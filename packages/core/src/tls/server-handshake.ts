@@ -33,6 +33,9 @@ import {
   type Extension,
 } from './messages.js';
 import { EXT, SERVER_GROUP_PREFERENCE, chooseSuite } from './negotiation.js';
+import type { TlsVersion } from './engine.js';
+import { Tls12ServerHandshake } from './tls12-server.js';
+import { chooseServerVersion, versionRange, type VersionRange } from './versions.js';
 
 export interface ServerHandshakeConfig {
   certificates: CertificateSource;
@@ -40,13 +43,18 @@ export interface ServerHandshakeConfig {
   /** Groups we accept, in preference order (default SERVER_GROUP_PREFERENCE ∩ provider). */
   groups?: readonly NamedGroup[];
   extensionHook?: ExtensionHook;
+  /** Versions we accept (default TLSv1.3 only here; the engines default to TLSv1.2–TLSv1.3). */
+  minVersion?: TlsVersion;
+  maxVersion?: TlsVersion;
 }
 
 type ServerState =
   | { kind: 'wait-client-hello' }
   | { kind: 'wait-client-hello-2'; first: ClientHello; suite: CipherSuite; group: NamedGroup; cookie: Uint8Array }
   | { kind: 'wait-finished'; schedule: KeySchedule; clientHsSecret: Uint8Array; clientApSecret: Uint8Array; exporter: Uint8Array; facts: Facts }
-  | { kind: 'done' };
+  | { kind: 'done' }
+  /** Version negotiation chose TLS 1.2: that state machine runs the rest. */
+  | { kind: 'tls12'; machine: Tls12ServerHandshake };
 
 interface Facts {
   suite: CipherSuite;
@@ -61,7 +69,7 @@ const signingKeys = new WeakMap<CertifiedKey, { key: SigningKey; chain: Uint8Arr
 function signerFor(certified: CertifiedKey) {
   let s = signingKeys.get(certified);
   if (!s) {
-    s = { key: loadSigningKey(certified.privateKeyPem), chain: parsePemChain(certified.certificateChainPem) };
+    s = { key: certified.signingKey ?? loadSigningKey(certified.privateKeyPem), chain: parsePemChain(certified.certificateChainPem) };
     signingKeys.set(certified, s);
   }
   return s;
@@ -71,26 +79,36 @@ export class ServerHandshake {
   private state: ServerState = { kind: 'wait-client-hello' };
   private readonly transcript: Transcript;
   private ccsSent = false;
+  private readonly range: VersionRange;
 
   constructor(
     private readonly io: HandshakeIo,
     private readonly config: ServerHandshakeConfig,
   ) {
     this.transcript = new Transcript(io.provider);
+    this.range = versionRange(config.minVersion, config.maxVersion);
   }
 
   get done(): boolean {
-    return this.state.kind === 'done';
+    return this.state.kind === 'done' || (this.state.kind === 'tls12' && this.state.machine.done);
   }
 
   /** Whether a middlebox-compatibility change_cipher_spec may arrive now (RFC 8446 §5). */
   get acceptsChangeCipherSpec(): boolean {
+    if (this.state.kind === 'tls12') return this.state.machine.acceptsChangeCipherSpec;
     return this.state.kind !== 'wait-client-hello' && this.state.kind !== 'done';
+  }
+
+  /** A change_cipher_spec arrived: meaningful in TLS 1.2 only (RFC 5246 §7.1). */
+  onChangeCipherSpec(): void {
+    if (this.state.kind === 'tls12') this.state.machine.onChangeCipherSpec();
   }
 
   handle(msg: HandshakeMessage): void {
     const state = this.state;
     switch (state.kind) {
+      case 'tls12':
+        return state.machine.handle(msg);
       case 'wait-client-hello':
         if (msg.type !== HandshakeType.client_hello) throw new TlsFatal('unexpected_message', `expected ClientHello, got ${msg.type}`);
         return this.onClientHello(msg, undefined);
@@ -112,6 +130,11 @@ export class ServerHandshake {
 
   private onClientHello(msg: HandshakeMessage, retry: Extract<ServerState, { kind: 'wait-client-hello-2' }> | undefined): void {
     const ch = decodeClientHello(msg.body);
+    if (!retry && chooseServerVersion(ch, this.range) !== TLS13) {
+      const machine = new Tls12ServerHandshake(this.io, this.config, this.range);
+      this.state = { kind: 'tls12', machine };
+      return machine.onClientHello(msg, ch);
+    }
     const versionsExt = findExtension(ch.extensions, ExtensionType.supported_versions);
     // RFC 8446 §4.2.1: without supported_versions this is TLS 1.2 or older, which we do not speak.
     if (!versionsExt) throw new TlsFatal('protocol_version', 'client does not offer TLS 1.3');

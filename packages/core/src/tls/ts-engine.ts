@@ -68,7 +68,8 @@ class TsTlsStream extends Duplex {
   }
 
   exportKeyingMaterial(length: number, label: string, context?: Buffer): Buffer {
-    return Buffer.from(this.conn.exportKeyingMaterial(length, label, context ?? new Uint8Array(0)));
+    // Passed through as given: RFC 5705 (TLS 1.2) tells an absent context from an empty one.
+    return Buffer.from(this.conn.exportKeyingMaterial(length, label, context));
   }
 
   private readonly beforeEstablished = () => undefined;
@@ -199,7 +200,12 @@ export class TsTlsEngine implements TlsEngine {
       role: 'server',
       provider: this.provider,
       keyLog: options.keyLog,
-      server: { certificates: options.certificates, alpnProtocols: options.alpnProtocols },
+      server: {
+        certificates: options.certificates,
+        alpnProtocols: options.alpnProtocols,
+        minVersion: options.minVersion ?? 'TLSv1.2',
+        maxVersion: options.maxVersion ?? 'TLSv1.3',
+      },
     });
     const stream = new TsTlsStream(socket, conn, (r) => sessionInfo(r, r.serverName));
     stream.start();
@@ -217,6 +223,8 @@ export class TsTlsEngine implements TlsEngine {
         ca: options.ca,
         rejectUnauthorized: options.rejectUnauthorized ?? true,
         alpnProtocols: options.alpnProtocols,
+        minVersion: options.minVersion ?? 'TLSv1.2',
+        maxVersion: options.maxVersion ?? 'TLSv1.3',
       },
     });
     const stream = new TsTlsStream(socket, conn, (r) => sessionInfo(r, options.serverName));
@@ -229,7 +237,7 @@ export class TsTlsEngine implements TlsEngine {
 function sessionInfo(r: HandshakeResult, serverName: string | undefined): TlsSessionInfo {
   return {
     engine: 'ts',
-    version: 'TLSv1.3',
+    version: r.version ?? 'TLSv1.3',
     cipherSuite: r.cipherSuite.name,
     group: r.group,
     signatureScheme: r.signatureScheme,
