@@ -3,11 +3,11 @@
  * list. ENVELOPE strings are the raw header text (encoded words untouched), as IMAP clients
  * decode them themselves.
  */
-import addressparser from 'nodemailer/lib/addressparser';
 import type { Envelope, EnvelopeAddress, Overview } from '../types.js';
-import { headerValue, type HeaderList } from './headers.js';
+import { parseAddressList, type ParsedAddress as Parsed } from './addresses.js';
+import { fieldsOf, type HeaderFields, type HeaderList } from './headers.js';
 
-type Parsed = { name?: string; address?: string; group?: Parsed[] };
+const headerValue = (headers: HeaderFields, name: string): string | null => headers.get(name) ?? null;
 
 function toEnvelopeAddresses(list: Parsed[]): EnvelopeAddress[] {
   const out: EnvelopeAddress[] = [];
@@ -31,12 +31,12 @@ function toEnvelopeAddresses(list: Parsed[]): EnvelopeAddress[] {
   return out;
 }
 
-function addresses(headers: HeaderList, name: string): EnvelopeAddress[] | null {
+function addresses(headers: HeaderFields, name: string): EnvelopeAddress[] | null {
   const value = headerValue(headers, name);
   if (value === null || value.trim() === '') return null;
   let parsed: Parsed[];
   try {
-    parsed = (addressparser as unknown as (v: string) => Parsed[])(value);
+    parsed = parseAddressList(value);
   } catch {
     return null;
   }
@@ -44,7 +44,7 @@ function addresses(headers: HeaderList, name: string): EnvelopeAddress[] | null 
   return list.length ? list : null;
 }
 
-export function buildEnvelope(headers: HeaderList): Envelope {
+export function buildEnvelope(list: HeaderList, headers: HeaderFields = fieldsOf(list)): Envelope {
   const from = addresses(headers, 'from');
   return {
     date: headerValue(headers, 'date'),
@@ -64,7 +64,12 @@ export function buildEnvelope(headers: HeaderList): Envelope {
 /** RFC 3977 §8.3.1: fields unfolded, TAB/CR/LF replaced by spaces. */
 const clean = (v: string | null) => (v ?? '').replace(/[\t\r\n]/g, ' ');
 
-export function buildOverview(headers: HeaderList, bytes: number, lines: number): Overview {
+export function buildOverview(
+  list: HeaderList,
+  bytes: number,
+  lines: number,
+  headers: HeaderFields = fieldsOf(list),
+): Overview {
   return {
     subject: clean(headerValue(headers, 'subject')),
     from: clean(headerValue(headers, 'from')),

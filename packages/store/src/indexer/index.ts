@@ -5,34 +5,41 @@
  */
 import type { MessageIndex, MimePart } from '../types.js';
 import { buildEnvelope, buildOverview } from './envelope.js';
-import { parseHeaderBlock } from './headers.js';
+import { fieldsOf, type HeaderFields, type HeaderList } from './headers.js';
 import { MimeScanner } from './scanner.js';
 
 export { decodeWords, parseHeaderBlock, contentFields } from './headers.js';
 export type { HeaderList } from './headers.js';
 
-function fillEmbedded(part: MimePart, headersOf: Map<MimePart, Array<[string, string]>>): void {
+type Headers = { headersOf: Map<MimePart, HeaderList>; fieldsOf: Map<MimePart, HeaderFields> };
+
+function fillEmbedded(part: MimePart, scan: Headers): void {
   if (part.message) {
-    part.message.envelope = buildEnvelope(headersOf.get(part.message.root) ?? []);
-    fillEmbedded(part.message.root, headersOf);
+    const root = part.message.root;
+    const list = scan.headersOf.get(root) ?? [];
+    part.message.envelope = buildEnvelope(list, scan.fieldsOf.get(root) ?? fieldsOf(list));
+    fillEmbedded(root, scan);
   }
-  for (const child of part.parts) fillEmbedded(child, headersOf);
+  for (const child of part.parts) fillEmbedded(child, scan);
 }
 
 export async function indexMessage(
   input: Buffer | Uint8Array | AsyncIterable<Uint8Array>,
 ): Promise<MessageIndex> {
   const scanner = new MimeScanner();
-  if (input instanceof Uint8Array) scanner.write(input);
+  // A whole message stays as it is while it is indexed: the scanner reads it in place.
+  if (input instanceof Uint8Array) scanner.write(input, true);
   else for await (const chunk of input) scanner.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  const { root, headersOf, size, text, lines } = scanner.end();
-  const headers = headersOf.get(root) ?? parseHeaderBlock('');
-  fillEmbedded(root, headersOf);
+  const scan = scanner.end();
+  const { root, size, text, lines } = scan;
+  const headers = scan.headersOf.get(root) ?? [];
+  const fields = scan.fieldsOf.get(root) ?? fieldsOf(headers);
+  fillEmbedded(root, scan);
   return {
     size,
-    envelope: buildEnvelope(headers),
+    envelope: buildEnvelope(headers, fields),
     root,
-    overview: buildOverview(headers, size, lines),
+    overview: buildOverview(headers, size, lines, fields),
     headers,
     text,
   };
