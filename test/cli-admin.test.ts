@@ -8,7 +8,9 @@ describe('postern user and group commands act on the store', function () {
   it('user add, list, passwd and del', async () => {
     let r = await runCli(['user', 'add', 'alice@example.test', '--password', 'pw-1', ...store]);
     assert.equal(r.code, 0, r.stderr);
-    r = await runCli(['user', 'add', 'bob@example.test', '--password-stdin', ...store], { stdin: 'secret from stdin\n' });
+    r = await runCli(['user', 'add', 'bob@example.test', '--password-stdin', ...store], {
+      stdin: 'secret from stdin\n',
+    });
     assert.equal(r.code, 0, r.stderr);
     r = await runCli(['user', 'list', ...store]);
     assert.equal(r.code, 0, r.stderr);
@@ -33,7 +35,16 @@ describe('postern user and group commands act on the store', function () {
   });
 
   it('group add, list and subscribe', async () => {
-    let r = await runCli(['group', 'add', 'local.test', '--description', 'Testing', '--mail-address', 'test-list@example.test', ...store]);
+    let r = await runCli([
+      'group',
+      'add',
+      'local.test',
+      '--description',
+      'Testing',
+      '--mail-address',
+      'test-list@example.test',
+      ...store,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     r = await runCli(['group', 'subscribe', 'local.test', 'alice@example.test', ...store]);
     assert.equal(r.code, 0, r.stderr);

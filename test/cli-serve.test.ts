@@ -6,14 +6,24 @@ import { availableProtocols } from '@postern/server';
 import { startServe, tempDir } from './helpers.js';
 
 const PROTOCOL_OF: Record<string, string> = {
-  smtp: 'smtp', submission: 'smtp', smtps: 'smtp', imap: 'imap', imaps: 'imap', pop3: 'pop3', pop3s: 'pop3', nntp: 'nntp', nntps: 'nntp',
+  smtp: 'smtp',
+  submission: 'smtp',
+  smtps: 'smtp',
+  imap: 'imap',
+  imaps: 'imap',
+  pop3: 'pop3',
+  pop3s: 'pop3',
+  nntp: 'nntp',
+  nntps: 'nntp',
 };
 const built = new Set<string>(availableProtocols());
 /** Listeners whose protocol is plugged in (all nine once every protocol issue has landed). */
 const expected = (names: string[]) => names.filter((n) => built.has(PROTOCOL_OF[n]!));
 const GREETING: Record<string, RegExp> = { smtp: /^220 /, imap: /^\* OK /, pop3: /^\+OK/, nntp: /^20[01] / };
 
-const ALL_ZERO = ['smtp', 'submission', 'smtps', 'imap', 'imaps', 'pop3', 'pop3s', 'nntp', 'nntps'].flatMap((l) => [`--${l}-port`, '0']);
+const ALL_ZERO = ['smtp', 'submission', 'smtps', 'imap', 'imaps', 'pop3', 'pop3s', 'nntp', 'nntps'].flatMap(
+  (l) => [`--${l}-port`, '0'],
+);
 
 /** First line a server sends on a plain TCP connection. */
 function greeting(port: number): Promise<string> {
@@ -40,10 +50,16 @@ describe('postern serve', function () {
       const all = ['smtp', 'submission', 'smtps', 'imap', 'imaps', 'pop3', 'pop3s', 'nntp', 'nntps'];
       assert.equal(listening.length, expected(all).length);
       for (const name of expected(['smtp', 'submission', 'imap', 'pop3', 'nntp'])) {
-        assert.ok(listening.some((l) => l.startsWith(`listening ${name} 127.0.0.1:`) && l.endsWith('(starttls)')), name);
+        assert.ok(
+          listening.some((l) => l.startsWith(`listening ${name} 127.0.0.1:`) && l.endsWith('(starttls)')),
+          name,
+        );
       }
       for (const name of expected(['smtps', 'imaps', 'pop3s', 'nntps'])) {
-        assert.ok(listening.some((l) => l.startsWith(`listening ${name} 127.0.0.1:`) && l.endsWith('(implicit tls)')), name);
+        assert.ok(
+          listening.some((l) => l.startsWith(`listening ${name} 127.0.0.1:`) && l.endsWith('(implicit tls)')),
+          name,
+        );
       }
       for (const name of expected(['smtp', 'imap', 'pop3', 'nntp'])) {
         assert.match(await greeting(srv.ports[name]!), GREETING[name]!, name);
@@ -59,7 +75,17 @@ describe('postern serve', function () {
   });
 
   it('leaves a listener off when its port is "off"', async () => {
-    const args = ['--store', 'memory', '--log-level', 'silent', ...ALL_ZERO, '--nntp-port', 'off', '--nntps-port', 'off'];
+    const args = [
+      '--store',
+      'memory',
+      '--log-level',
+      'silent',
+      ...ALL_ZERO,
+      '--nntp-port',
+      'off',
+      '--nntps-port',
+      'off',
+    ];
     const srv = await startServe(args);
     try {
       assert.equal(srv.ports.nntp, undefined);
@@ -72,7 +98,15 @@ describe('postern serve', function () {
   it('generates a self-signed certificate into the data dir on first start and reuses it', async () => {
     const dir = tempDir();
     const dataDir = join(dir, 'data');
-    const args = ['--data-dir', dataDir, '--hostname', 'mail.example.test', '--log-level', 'silent', ...ALL_ZERO];
+    const args = [
+      '--data-dir',
+      dataDir,
+      '--hostname',
+      'mail.example.test',
+      '--log-level',
+      'silent',
+      ...ALL_ZERO,
+    ];
     const first = await startServe(args, dir);
     await first.stop();
     const certPath = join(dataDir, 'tls', 'mail.example.test.cert.pem');
@@ -88,7 +122,12 @@ describe('postern serve', function () {
     const dir = tempDir();
     const { writeFileSync } = await import('node:fs');
     const cfg = join(dir, 'postern.yaml');
-    writeFileSync(cfg, ['store: memory', 'logLevel: silent', 'nntpPort: "off"', 'nntpsPort: "off"', 'pop3Port: "off"'].join('\n') + '\n');
+    writeFileSync(
+      cfg,
+      ['store: memory', 'logLevel: silent', 'nntpPort: "off"', 'nntpsPort: "off"', 'pop3Port: "off"'].join(
+        '\n',
+      ) + '\n',
+    );
     const srv = await startServe(['--config', cfg, ...ALL_ZERO.slice(0, 10), '--pop3s-port', '0'], dir);
     try {
       assert.equal(srv.ports.nntp, undefined);

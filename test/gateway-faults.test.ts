@@ -4,8 +4,17 @@ import { startGateway, type Gateway, type SmtpFaults } from '@postern/server';
 
 const USER = { address: 'bob@example.test', password: 'pw-for-bob' };
 
-async function withFaults(listener: 'smtp' | 'submission' | 'smtps', faults: SmtpFaults, fn: (gw: Gateway) => Promise<void>) {
-  const gw = await startGateway({ store: 'memory', domains: ['example.test'], users: [USER], faults: { [listener]: faults } });
+async function withFaults(
+  listener: 'smtp' | 'submission' | 'smtps',
+  faults: SmtpFaults,
+  fn: (gw: Gateway) => Promise<void>,
+) {
+  const gw = await startGateway({
+    store: 'memory',
+    domains: ['example.test'],
+    users: [USER],
+    faults: { [listener]: faults },
+  });
   try {
     await fn(gw);
   } finally {
@@ -29,15 +38,19 @@ function send(gw: Gateway, port: number, opts: Record<string, unknown> = {}) {
 
 describe('fault injection, observed by a real client (nodemailer)', function () {
   it('replies with a given SMTP code to a given command', async () => {
-    await withFaults('submission', { replies: [{ command: 'RCPT', code: 452, enhanced: '4.2.2', text: 'mailbox full (injected)' }] }, async (gw) => {
-      const err = (await send(gw, gw.ports.submission!).then(
-        () => assert.fail('the injected reply must reach the client'),
-        (e: unknown) => e,
-      )) as { responseCode?: number; response?: string };
-      assert.equal(err.responseCode, 452);
-      assert.match(err.response ?? '', /4\.2\.2 mailbox full \(injected\)/);
-      assert.equal((await gw.messages()).length, 0);
-    });
+    await withFaults(
+      'submission',
+      { replies: [{ command: 'RCPT', code: 452, enhanced: '4.2.2', text: 'mailbox full (injected)' }] },
+      async (gw) => {
+        const err = (await send(gw, gw.ports.submission!).then(
+          () => assert.fail('the injected reply must reach the client'),
+          (e: unknown) => e,
+        )) as { responseCode?: number; response?: string };
+        assert.equal(err.responseCode, 452);
+        assert.match(err.response ?? '', /4\.2\.2 mailbox full \(injected\)/);
+        assert.equal((await gw.messages()).length, 0);
+      },
+    );
   });
 
   it('refuses STARTTLS', async () => {
@@ -60,10 +73,13 @@ describe('fault injection, observed by a real client (nodemailer)', function () 
 
   it('delays replies', async () => {
     await withFaults('submission', { delayMs: 1500 }, async (gw) => {
-      await assert.rejects(send(gw, gw.ports.submission!, { greetingTimeout: 300 }), (e: { code?: string; message?: string }) => {
-        assert.match(`${e.code} ${e.message}`, /ETIMEDOUT|Greeting never received/i);
-        return true;
-      });
+      await assert.rejects(
+        send(gw, gw.ports.submission!, { greetingTimeout: 300 }),
+        (e: { code?: string; message?: string }) => {
+          assert.match(`${e.code} ${e.message}`, /ETIMEDOUT|Greeting never received/i);
+          return true;
+        },
+      );
     });
   });
 

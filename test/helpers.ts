@@ -29,9 +29,15 @@ export interface RunResult {
 }
 
 /** Run the CLI to completion (with optional stdin), killing it after `timeoutMs`. */
-export function runCli(args: string[], options: { stdin?: string; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
+export function runCli(
+  args: string[],
+  options: { stdin?: string; timeoutMs?: number; cwd?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? tempDir(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd ?? tempDir(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -57,7 +63,10 @@ export interface ServeProcess {
 /** Start `postern serve` and wait for its `postern ready` line. */
 export function startServe(args: string[], cwd = tempDir()): Promise<ServeProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'serve', ...args], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const ports: Record<string, number> = {};
     const lines: string[] = [];
     let buf = '';

@@ -58,8 +58,19 @@ describe('mail <-> news gateway through the running servers', function () {
 
   it('mail to the group address becomes an article, keeping its Message-ID', async () => {
     await nodemailer
-      .createTransport({ host: '127.0.0.1', port: gw.ports.smtp, secure: false, tls: { ca: gw.certificatePem, servername: 'localhost' } } as never)
-      .sendMail({ from: 'someone@remote.test', to: 'talk@example.test', subject: 'to the group', text: 'hello news', messageId: '<mail-1@remote.test>' });
+      .createTransport({
+        host: '127.0.0.1',
+        port: gw.ports.smtp,
+        secure: false,
+        tls: { ca: gw.certificatePem, servername: 'localhost' },
+      } as never)
+      .sendMail({
+        from: 'someone@remote.test',
+        to: 'talk@example.test',
+        subject: 'to the group',
+        text: 'hello news',
+        messageId: '<mail-1@remote.test>',
+      });
     assert.equal(await articleCount(gw, 'local.talk'), 1);
     const c = await nntp(gw.ports.nntp!);
     try {
@@ -79,7 +90,18 @@ describe('mail <-> news gateway through the running servers', function () {
       assert.match(await c.cmd(`AUTHINFO USER ${USER.address}`), /^381/);
       assert.match(await c.cmd(`AUTHINFO PASS ${USER.password}`), /^281/);
       assert.match(await c.cmd('POST'), /^340/);
-      c.write(['From: ann@example.test', 'Newsgroups: local.talk', 'Subject: from news', 'Message-ID: <post-1@example.test>', '', 'posted body', '.', ''].join('\r\n'));
+      c.write(
+        [
+          'From: ann@example.test',
+          'Newsgroups: local.talk',
+          'Subject: from news',
+          'Message-ID: <post-1@example.test>',
+          '',
+          'posted body',
+          '.',
+          '',
+        ].join('\r\n'),
+      );
       assert.match(await c.next(), /^240/);
     } finally {
       c.close();
@@ -94,7 +116,12 @@ describe('mail <-> news gateway through the running servers', function () {
 
     // A loop attempt: the mailed copy is sent back to the group's address.
     await nodemailer
-      .createTransport({ host: '127.0.0.1', port: gw.ports.smtp, secure: false, tls: { ca: gw.certificatePem, servername: 'localhost' } } as never)
+      .createTransport({
+        host: '127.0.0.1',
+        port: gw.ports.smtp,
+        secure: false,
+        tls: { ca: gw.certificatePem, servername: 'localhost' },
+      } as never)
       .sendMail({ envelope: { from: 'reader@remote.test', to: ['talk@example.test'] }, raw: mailed });
     assert.equal(await articleCount(gw, 'local.talk'), 1, 'the gatewayed copy is not posted again');
   });

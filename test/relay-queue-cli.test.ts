@@ -9,7 +9,9 @@ import { generateSelfSigned, type CertifiedKey } from '@postern/core';
 import { openStore } from '@postern/store';
 import { runCli, startServe, tempDir } from './helpers.js';
 
-const OFF = ['smtp', 'submission', 'smtps', 'imap', 'imaps', 'pop3', 'pop3s', 'nntp', 'nntps'].flatMap((l) => [`--${l}-port`, 'off']);
+const OFF = ['smtp', 'submission', 'smtps', 'imap', 'imaps', 'pop3', 'pop3s', 'nntp', 'nntps'].flatMap(
+  (l) => [`--${l}-port`, 'off'],
+);
 
 async function upstream(key: CertifiedKey) {
   const received: Array<{ to: string[]; tls: string | null; body: string }> = [];
@@ -29,7 +31,11 @@ async function upstream(key: CertifiedKey) {
       let body = '';
       stream.on('data', (d: Buffer) => (body += d));
       stream.on('end', () => {
-        received.push({ to: session.envelope.rcptTo.map((r) => r.address), tls: tlsOf.get(session.id) ?? null, body });
+        received.push({
+          to: session.envelope.rcptTo.map((r) => r.address),
+          tls: tlsOf.get(session.id) ?? null,
+          body,
+        });
         cb();
       });
     },
@@ -38,7 +44,11 @@ async function upstream(key: CertifiedKey) {
   server.on('error', () => undefined);
   server.listen(0, '127.0.0.1');
   await once(server.server, 'listening');
-  return { port: (server.server.address() as AddressInfo).port, received, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    port: (server.server.address() as AddressInfo).port,
+    received,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -65,14 +75,27 @@ describe('outbound queue through postern serve and postern queue', function () {
     const store = await openStore('fs', { dataDir });
     const id = await store.queue.enqueue(
       { from: 'alice@local.test', to: ['bob@remote.test'] },
-      Buffer.from('From: alice@local.test\r\nTo: bob@remote.test\r\nSubject: queued\r\n\r\nsurvives restarts\r\n'),
+      Buffer.from(
+        'From: alice@local.test\r\nTo: bob@remote.test\r\nSubject: queued\r\n\r\nsurvives restarts\r\n',
+      ),
     );
     await store.close();
 
     const bad = await upstream(wrong);
     const relayArgs = (port: number, ca: string) => [
-      '--data-dir', dataDir, '--log-level', 'silent', ...OFF,
-      '--relay-host', `127.0.0.1:${port}`, '--relay-tls', 'required', '--relay-servername', 'localhost', '--relay-ca', ca,
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'silent',
+      ...OFF,
+      '--relay-host',
+      `127.0.0.1:${port}`,
+      '--relay-tls',
+      'required',
+      '--relay-servername',
+      'localhost',
+      '--relay-ca',
+      ca,
     ];
     const first = await startServe(relayArgs(bad.port, join(dir, 'wrong-ca.pem')), dir);
     try {
@@ -114,7 +137,10 @@ describe('outbound queue through postern serve and postern queue', function () {
   it('queue delete drops an item; deleting an unknown id is bad input', async () => {
     const dataDir = join(tempDir(), 'data');
     const store = await openStore('fs', { dataDir });
-    const id = await store.queue.enqueue({ from: '', to: ['x@remote.test'] }, Buffer.from('Subject: x\r\n\r\nx\r\n'));
+    const id = await store.queue.enqueue(
+      { from: '', to: ['x@remote.test'] },
+      Buffer.from('Subject: x\r\n\r\nx\r\n'),
+    );
     await store.close();
     const del = await runCli(['queue', 'delete', id, '--data-dir', dataDir]);
     assert.equal(del.code, 0, del.stderr);

@@ -43,7 +43,10 @@ export class AuthThrottle {
 
   /** `{ allowed: false }` when locked out; otherwise the delay to apply before answering. */
   check(ip: string, user: string, now = Date.now()): { allowed: boolean; delayMs: number } {
-    const failures = Math.max(this.entry(`ip:${ip}`, now)?.failures ?? 0, this.entry(`user:${user.toLowerCase()}`, now)?.failures ?? 0);
+    const failures = Math.max(
+      this.entry(`ip:${ip}`, now)?.failures ?? 0,
+      this.entry(`user:${user.toLowerCase()}`, now)?.failures ?? 0,
+    );
     if (failures >= this.lockoutFailures) return { allowed: false, delayMs: 0 };
     const over = failures - this.freeFailures;
     const delayMs = over < 0 ? 0 : Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** over);

@@ -12,7 +12,7 @@ export function decodeSaslPlain(base64: string): PlainCredentials | undefined {
   const text = base64.trim();
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return undefined;
   const parts = Buffer.from(text, 'base64').toString('utf8').split('\0');
-  if (parts.length !== 3 || parts[1] === '' ) return undefined;
+  if (parts.length !== 3 || parts[1] === '') return undefined;
   return { authzid: parts[0], authcid: parts[1], password: parts[2] };
 }
 

@@ -31,7 +31,15 @@ interface Pair {
 
 function pair(
   key: CertifiedKey,
-  opts: { provider?: CryptoProvider; serverProvider?: CryptoProvider; clientGroups?: NamedGroup[]; serverGroups?: NamedGroup[]; seed?: string; keyUpdateAfterRecords?: number; alpn?: [string[], string[]] } = {},
+  opts: {
+    provider?: CryptoProvider;
+    serverProvider?: CryptoProvider;
+    clientGroups?: NamedGroup[];
+    serverGroups?: NamedGroup[];
+    seed?: string;
+    keyUpdateAfterRecords?: number;
+    alpn?: [string[], string[]];
+  } = {},
 ): Pair {
   const provider = opts.provider ?? defaultProvider;
   const base = (role: string): Partial<TlsConnectionOptions> => ({
@@ -42,13 +50,24 @@ function pair(
     ...base('client'),
     role: 'client',
     provider,
-    client: { serverName: 'localhost', ca: key.certificateChainPem, rejectUnauthorized: true, groups: opts.clientGroups, alpnProtocols: opts.alpn?.[0], now: () => new Date() },
+    client: {
+      serverName: 'localhost',
+      ca: key.certificateChainPem,
+      rejectUnauthorized: true,
+      groups: opts.clientGroups,
+      alpnProtocols: opts.alpn?.[0],
+      now: () => new Date(),
+    },
   } as TlsConnectionOptions);
   const server = new TlsConnection({
     ...base('server'),
     role: 'server',
     provider: opts.serverProvider ?? provider,
-    server: { certificates: new CertificateStore([key]), groups: opts.serverGroups, alpnProtocols: opts.alpn?.[1] },
+    server: {
+      certificates: new CertificateStore([key]),
+      groups: opts.serverGroups,
+      alpnProtocols: opts.alpn?.[1],
+    },
   } as TlsConnectionOptions);
   const p: Pair = {
     client,
@@ -80,9 +99,11 @@ function pair(
   return p;
 }
 
-const data = (events: TlsEvent[]) => Buffer.concat(events.flatMap((e) => (e.type === 'data' ? [Buffer.from(e.data)] : []))).toString();
+const data = (events: TlsEvent[]) =>
+  Buffer.concat(events.flatMap((e) => (e.type === 'data' ? [Buffer.from(e.data)] : []))).toString();
 const established = (events: TlsEvent[]) => events.find((e) => e.type === 'established');
-const fatal = (events: TlsEvent[]) => events.find((e) => e.type === 'fatal') as Extract<TlsEvent, { type: 'fatal' }> | undefined;
+const fatal = (events: TlsEvent[]) =>
+  events.find((e) => e.type === 'fatal') as Extract<TlsEvent, { type: 'fatal' }> | undefined;
 
 describe('TlsConnection (sans-I/O, both sides in memory)', function () {
   let key: CertifiedKey;
@@ -90,7 +111,10 @@ describe('TlsConnection (sans-I/O, both sides in memory)', function () {
     key = await generateSelfSigned({ hostname: 'localhost' });
   });
 
-  for (const [name, provider] of [['node', nodeProvider], ['noble', nobleProvider]] as const) {
+  for (const [name, provider] of [
+    ['node', nodeProvider],
+    ['noble', nobleProvider],
+  ] as const) {
     it(`completes a handshake and carries data both ways (${name} provider)`, () => {
       const p = pair(key, { provider });
       assert.ok(established(p.clientEvents) && established(p.serverEvents));
@@ -116,7 +140,11 @@ describe('TlsConnection (sans-I/O, both sides in memory)', function () {
     assert.equal(r.result.group, 'secp384r1');
     const serverHellos = p.wire.filter((w) => w.from === 'server' && w.bytes[0] === 22 && w.bytes[5] === 2);
     assert.equal(serverHellos.length, 2, 'HelloRetryRequest then ServerHello');
-    assert.ok(Buffer.from(serverHellos[0]!.bytes).includes(Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex')));
+    assert.ok(
+      Buffer.from(serverHellos[0]!.bytes).includes(
+        Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex'),
+      ),
+    );
   });
 
   it('produces identical transcripts with the node and noble providers for the same randomness', async () => {
@@ -137,7 +165,10 @@ describe('TlsConnection (sans-I/O, both sides in memory)', function () {
       assert.ok(a.wire.length >= 6);
       assert.deepEqual(hex(a), hex(b));
       const ka = a.client.exportKeyingMaterial(32, 'EXPORTER-test', new Uint8Array(0));
-      assert.equal(Buffer.from(ka).toString('hex'), Buffer.from(b.client.exportKeyingMaterial(32, 'EXPORTER-test', new Uint8Array(0))).toString('hex'));
+      assert.equal(
+        Buffer.from(ka).toString('hex'),
+        Buffer.from(b.client.exportKeyingMaterial(32, 'EXPORTER-test', new Uint8Array(0))).toString('hex'),
+      );
     }
   });
 
@@ -156,7 +187,10 @@ describe('TlsConnection (sans-I/O, both sides in memory)', function () {
 
   it('negotiates ALPN and refuses a protocol mismatch with no_application_protocol', () => {
     const ok = pair(key, { alpn: [['imap', 'smtp'], ['smtp']] });
-    assert.equal((established(ok.clientEvents) as Extract<TlsEvent, { type: 'established' }>).result.alpnProtocol, 'smtp');
+    assert.equal(
+      (established(ok.clientEvents) as Extract<TlsEvent, { type: 'established' }>).result.alpnProtocol,
+      'smtp',
+    );
     const bad = pair(key, { alpn: [['imap'], ['smtp']] });
     assert.equal(fatal(bad.serverEvents)?.alert, 'no_application_protocol');
     assert.equal(fatal(bad.clientEvents)?.alert, 'no_application_protocol');
@@ -197,7 +231,11 @@ describe('TlsConnection (sans-I/O, both sides in memory)', function () {
       provider: defaultProvider,
       client: { serverName: 'localhost', ca: other.certificateChainPem, rejectUnauthorized: true },
     });
-    const server = new TlsConnection({ role: 'server', provider: defaultProvider, server: { certificates: new CertificateStore([other]) } });
+    const server = new TlsConnection({
+      role: 'server',
+      provider: defaultProvider,
+      server: { certificates: new CertificateStore([other]) },
+    });
     wrongName.start();
     for (let i = 0; i < 5; i++) {
       for (const b of wrongName.takeOutput()) server.receive(b);
@@ -206,8 +244,16 @@ describe('TlsConnection (sans-I/O, both sides in memory)', function () {
     assert.equal(fatal(wrongName.takeEvents())?.alert, 'bad_certificate');
     assert.equal(fatal(server.takeEvents())?.sentByPeer, true);
 
-    const untrusted = new TlsConnection({ role: 'client', provider: defaultProvider, client: { serverName: 'localhost', ca: other.certificateChainPem, rejectUnauthorized: true } });
-    const server2 = new TlsConnection({ role: 'server', provider: defaultProvider, server: { certificates: new CertificateStore([key]) } });
+    const untrusted = new TlsConnection({
+      role: 'client',
+      provider: defaultProvider,
+      client: { serverName: 'localhost', ca: other.certificateChainPem, rejectUnauthorized: true },
+    });
+    const server2 = new TlsConnection({
+      role: 'server',
+      provider: defaultProvider,
+      server: { certificates: new CertificateStore([key]) },
+    });
     untrusted.start();
     for (let i = 0; i < 5; i++) {
       for (const b of untrusted.takeOutput()) server2.receive(b);
@@ -217,9 +263,17 @@ describe('TlsConnection (sans-I/O, both sides in memory)', function () {
   });
 
   it('refuses a ClientHello without TLS 1.3 with protocol_version', () => {
-    const server = new TlsConnection({ role: 'server', provider: defaultProvider, server: { certificates: new CertificateStore([key]) } });
+    const server = new TlsConnection({
+      role: 'server',
+      provider: defaultProvider,
+      server: { certificates: new CertificateStore([key]) },
+    });
     // A minimal TLS 1.2 ClientHello: no supported_versions extension.
-    const body = Buffer.concat([Buffer.from([3, 3]), Buffer.alloc(32, 7), Buffer.from([0, 0, 2, 0xc0, 0x2f, 1, 0, 0, 0])]);
+    const body = Buffer.concat([
+      Buffer.from([3, 3]),
+      Buffer.alloc(32, 7),
+      Buffer.from([0, 0, 2, 0xc0, 0x2f, 1, 0, 0, 0]),
+    ]);
     const hs = Buffer.concat([Buffer.from([1, 0, 0, body.length]), body]);
     server.receive(Buffer.concat([Buffer.from([22, 3, 1, 0, hs.length]), hs]));
     assert.equal(fatal(server.takeEvents())?.alert, 'protocol_version');

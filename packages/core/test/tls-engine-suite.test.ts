@@ -5,7 +5,16 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import * as tls from 'node:tls';
-import { CertificateStore, LineChannel, NativeTlsEngine, TsTlsEngine, generateSelfSigned, type CertifiedKey, type TlsEngine, type TlsStream } from '../src/index.js';
+import {
+  CertificateStore,
+  LineChannel,
+  NativeTlsEngine,
+  TsTlsEngine,
+  generateSelfSigned,
+  type CertifiedKey,
+  type TlsEngine,
+  type TlsStream,
+} from '../src/index.js';
 
 const ENGINES: Array<[string, () => TlsEngine]> = [
   ['native', () => new NativeTlsEngine()],
@@ -20,7 +29,12 @@ async function listen(onSocket: (s: Socket) => void): Promise<{ port: number; cl
   return { port: (server.address() as AddressInfo).port, close: () => server.close() };
 }
 
-function nodeClient(port: number, ca: string, servername = 'localhost', extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
+function nodeClient(
+  port: number,
+  ca: string,
+  servername = 'localhost',
+  extra: tls.ConnectionOptions = {},
+): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({ port, host: '127.0.0.1', servername, ca, ...extra }, () => resolve(s));
     s.once('error', reject);
@@ -52,7 +66,8 @@ for (const [name, makeEngine] of ENGINES) {
         let received = 0;
         s.on('data', (d: Buffer) => {
           received += d.length;
-          if (received === 1024 * 1024) s.end(Buffer.concat([Buffer.from(`${received}:`), Buffer.alloc(received, 'r')]));
+          if (received === 1024 * 1024)
+            s.end(Buffer.concat([Buffer.from(`${received}:`), Buffer.alloc(received, 'r')]));
         });
       });
       try {
@@ -64,7 +79,10 @@ for (const [name, makeEngine] of ENGINES) {
         assert.equal(back.length, payload.length + 8);
         assert.equal(back.subarray(8).toString('latin1'), 'r'.repeat(payload.length));
         assert.equal(session?.version, 'TLSv1.3');
-        assert.match(session?.cipherSuite ?? '', /^TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)$/);
+        assert.match(
+          session?.cipherSuite ?? '',
+          /^TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)$/,
+        );
         assert.equal(session?.serverName, 'localhost');
       } finally {
         srv.close();
@@ -74,7 +92,9 @@ for (const [name, makeEngine] of ENGINES) {
     it('selects the certificate by SNI: exact name, wildcard, else the default', async () => {
       const engine = makeEngine();
       const srv = await listen(async (socket) => {
-        const s = await engine.accept(socket, { certificates: new CertificateStore([a, b]) }).catch(() => undefined);
+        const s = await engine
+          .accept(socket, { certificates: new CertificateStore([a, b]) })
+          .catch(() => undefined);
         s?.end('x');
       });
       try {
@@ -83,8 +103,14 @@ for (const [name, makeEngine] of ENGINES) {
           ['x.wild.test', 'localhost', b],
           ['unknown.test', 'a.example.test', a],
         ] as const) {
-          const c = await nodeClient(srv.port, ca.certificateChainPem, sni, { checkServerIdentity: () => undefined });
-          assert.match(String(c.getPeerCertificate().subject.CN), new RegExp(expectCn.replace(/\./g, '\\.')), sni);
+          const c = await nodeClient(srv.port, ca.certificateChainPem, sni, {
+            checkServerIdentity: () => undefined,
+          });
+          assert.match(
+            String(c.getPeerCertificate().subject.CN),
+            new RegExp(expectCn.replace(/\./g, '\\.')),
+            sni,
+          );
           c.destroy();
         }
       } finally {
@@ -94,7 +120,10 @@ for (const [name, makeEngine] of ENGINES) {
 
     it('connects to a node:tls server, verifying the chain and the name', async () => {
       const engine = makeEngine();
-      const server = tls.createServer({ key: b.privateKeyPem, cert: b.certificateChainPem, ALPNProtocols: ['smtp'] }, (s) => s.end('from node'));
+      const server = tls.createServer(
+        { key: b.privateKeyPem, cert: b.certificateChainPem, ALPNProtocols: ['smtp'] },
+        (s) => s.end('from node'),
+      );
       server.listen(0, '127.0.0.1');
       await once(server, 'listening');
       const port = (server.address() as AddressInfo).port;
@@ -104,14 +133,26 @@ for (const [name, makeEngine] of ENGINES) {
         return sock;
       };
       try {
-        const ok = await engine.connect(await dial(), { serverName: 'localhost', ca: b.certificateChainPem, alpnProtocols: ['smtp'] });
+        const ok = await engine.connect(await dial(), {
+          serverName: 'localhost',
+          ca: b.certificateChainPem,
+          alpnProtocols: ['smtp'],
+        });
         assert.equal(ok.session.peerVerified, true);
         assert.equal(ok.session.alpnProtocol, 'smtp');
         assert.equal(ok.session.peerCertificates.length, 1);
         assert.equal((await readAll(ok)).toString(), 'from node');
-        await assert.rejects(engine.connect(await dial(), { serverName: 'other.test', ca: b.certificateChainPem }));
-        await assert.rejects(engine.connect(await dial(), { serverName: 'localhost', ca: a.certificateChainPem }));
-        const lax = await engine.connect(await dial(), { serverName: 'other.test', ca: b.certificateChainPem, rejectUnauthorized: false });
+        await assert.rejects(
+          engine.connect(await dial(), { serverName: 'other.test', ca: b.certificateChainPem }),
+        );
+        await assert.rejects(
+          engine.connect(await dial(), { serverName: 'localhost', ca: a.certificateChainPem }),
+        );
+        const lax = await engine.connect(await dial(), {
+          serverName: 'other.test',
+          ca: b.certificateChainPem,
+          rejectUnauthorized: false,
+        });
         assert.equal(lax.session.peerVerified, false);
         assert.ok(lax.session.verificationError);
         lax.destroy();
@@ -145,7 +186,11 @@ for (const [name, makeEngine] of ENGINES) {
       const srv = await listen(async (socket) => {
         const ch = new LineChannel(socket);
         lines.push(await ch.readLine());
-        const r = await ch.upgrade(engine, { role: 'server', certificates: new CertificateStore([b]) }, 'OK go ahead\r\n');
+        const r = await ch.upgrade(
+          engine,
+          { role: 'server', certificates: new CertificateStore([b]) },
+          'OK go ahead\r\n',
+        );
         discarded = r.discardedBytes;
         lines.push(await ch.readLine());
         await ch.write('bye\r\n');
@@ -171,14 +216,25 @@ for (const [name, makeEngine] of ENGINES) {
       const engine = makeEngine();
       const log: string[] = [];
       const srv = await listen(async (socket) => {
-        const s = await engine.accept(socket, { certificates: new CertificateStore([b]), keyLog: (l) => log.push(l) });
+        const s = await engine.accept(socket, {
+          certificates: new CertificateStore([b]),
+          keyLog: (l) => log.push(l),
+        });
         s.end('k');
       });
       try {
         const c = await nodeClient(srv.port, b.certificateChainPem);
         await readAll(c);
-        for (const label of ['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'SERVER_TRAFFIC_SECRET_0']) {
-          assert.ok(log.some((l) => new RegExp(`^${label} [0-9a-f]{64} [0-9a-f]{64,96}$`).test(l)), label);
+        for (const label of [
+          'CLIENT_HANDSHAKE_TRAFFIC_SECRET',
+          'SERVER_HANDSHAKE_TRAFFIC_SECRET',
+          'CLIENT_TRAFFIC_SECRET_0',
+          'SERVER_TRAFFIC_SECRET_0',
+        ]) {
+          assert.ok(
+            log.some((l) => new RegExp(`^${label} [0-9a-f]{64} [0-9a-f]{64,96}$`).test(l)),
+            label,
+          );
         }
       } finally {
         srv.close();
@@ -209,7 +265,9 @@ for (const [name, makeEngine] of ENGINES) {
       let settled!: () => void;
       const done = new Promise<void>((r) => (settled = r));
       const srv = await listen(async (socket) => {
-        await engine.accept(socket, { certificates: new CertificateStore([b]), handshakeTimeoutMs: 50 }).catch((e) => (failure = e));
+        await engine
+          .accept(socket, { certificates: new CertificateStore([b]), handshakeTimeoutMs: 50 })
+          .catch((e) => (failure = e));
         settled();
       });
       try {

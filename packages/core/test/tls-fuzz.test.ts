@@ -15,7 +15,12 @@ import type { TlsVersion } from '../src/tls/engine.js';
 const mutation = fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) });
 
 function server(key: CertifiedKey, minVersion: TlsVersion = 'TLSv1.3', seed?: string) {
-  return new TlsConnection({ role: 'server', provider: defaultProvider, random: seed ? seeded(seed) : undefined, server: { certificates: new CertificateStore([key]), minVersion } });
+  return new TlsConnection({
+    role: 'server',
+    provider: defaultProvider,
+    random: seed ? seeded(seed) : undefined,
+    server: { certificates: new CertificateStore([key]), minVersion },
+  });
 }
 
 /** Fixed randomness, so a recorded client flight fits a fresh server. */
@@ -23,12 +28,29 @@ function seeded(seed: string): (n: number) => Uint8Array {
   let counter = 0;
   return (n) => {
     const out = new Uint8Array(n);
-    for (let off = 0; off < n; off += 32) out.set(createHash('sha256').update(`${seed}:${counter++}`).digest().subarray(0, Math.min(32, n - off)), off);
+    for (let off = 0; off < n; off += 32)
+      out.set(
+        createHash('sha256')
+          .update(`${seed}:${counter++}`)
+          .digest()
+          .subarray(0, Math.min(32, n - off)),
+        off,
+      );
     return out;
   };
 }
 function client(key: CertifiedKey, maxVersion: TlsVersion = 'TLSv1.3') {
-  return new TlsConnection({ role: 'client', provider: defaultProvider, client: { serverName: 'localhost', ca: key.certificateChainPem, rejectUnauthorized: true, minVersion: 'TLSv1.2', maxVersion } });
+  return new TlsConnection({
+    role: 'client',
+    provider: defaultProvider,
+    client: {
+      serverName: 'localhost',
+      ca: key.certificateChainPem,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+      maxVersion,
+    },
+  });
 }
 
 /** Feeds chunks; returns the events. Throws only if the connection itself threw. */
@@ -47,7 +69,10 @@ function assertSane(conn: TlsConnection, events: TlsEvent[]) {
   assert.ok(fatal.length <= 1, 'at most one fatal event');
   // Before a handshake completes, buffered input is bounded by one record plus one message.
   const internals = conn as unknown as { records: { bufferedBytes: number }; handshakeBuffer: Uint8Array };
-  assert.ok(internals.records.bufferedBytes <= 5 + 16384 + 256 + 5, `record buffer ${internals.records.bufferedBytes}`);
+  assert.ok(
+    internals.records.bufferedBytes <= 5 + 16384 + 256 + 5,
+    `record buffer ${internals.records.bufferedBytes}`,
+  );
   assert.ok(internals.handshakeBuffer.length <= 64 * 1024 + 4, 'handshake buffer bounded');
 }
 
@@ -98,19 +123,28 @@ describe('TLS state machines under hostile input (fast-check)', function () {
 
   it('the client survives a mutated server flight, record by record', () => {
     fc.assert(
-      fc.property(fc.nat({ max: 20 }), fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 4 }), (which, mutations) => {
-        const c = client(key);
-        c.start();
-        c.takeOutput();
-        const flight = serverFlight.map((r) => Uint8Array.from(r));
-        const target = flight[which % flight.length]!;
-        for (const m of mutations) target[m.at % target.length] = m.value;
-        const events = feed(c, flight);
-        assertSane(c, events);
-        // A mutated flight can never yield an authenticated connection.
-        const changed = flight.some((r, i) => Buffer.compare(Buffer.from(r), Buffer.from(serverFlight[i]!)) !== 0);
-        if (changed) assert.ok(!events.some((e) => e.type === 'established'), 'tampering detected');
-      }),
+      fc.property(
+        fc.nat({ max: 20 }),
+        fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        (which, mutations) => {
+          const c = client(key);
+          c.start();
+          c.takeOutput();
+          const flight = serverFlight.map((r) => Uint8Array.from(r));
+          const target = flight[which % flight.length]!;
+          for (const m of mutations) target[m.at % target.length] = m.value;
+          const events = feed(c, flight);
+          assertSane(c, events);
+          // A mutated flight can never yield an authenticated connection.
+          const changed = flight.some(
+            (r, i) => Buffer.compare(Buffer.from(r), Buffer.from(serverFlight[i]!)) !== 0,
+          );
+          if (changed) assert.ok(!events.some((e) => e.type === 'established'), 'tampering detected');
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -149,41 +183,60 @@ describe('TLS state machines under hostile input (fast-check)', function () {
 
     it('the 1.2 client survives a mutated server flight, and never completes on one', () => {
       fc.assert(
-        fc.property(fc.nat({ max: 20 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), (which, mutations) => {
-          const c = client(ed, 'TLSv1.2');
-          c.start();
-          c.takeOutput();
-          const flight = serverFlight12.map((r) => Uint8Array.from(r));
-          const target = flight[which % flight.length]!;
-          for (const m of mutations) target[m.at % target.length] = m.value;
-          const events = feed(c, flight);
-          assertSane(c, events);
-          const changed = flight.some((r, i) => Buffer.compare(Buffer.from(r), Buffer.from(serverFlight12[i]!)) !== 0);
-          // Nothing the server sends before its Finished may let the client complete.
-          if (changed) assert.ok(!events.some((e) => e.type === 'established'), 'tampering detected');
-        }),
+        fc.property(
+          fc.nat({ max: 20 }),
+          fc.array(mutation, { minLength: 1, maxLength: 4 }),
+          (which, mutations) => {
+            const c = client(ed, 'TLSv1.2');
+            c.start();
+            c.takeOutput();
+            const flight = serverFlight12.map((r) => Uint8Array.from(r));
+            const target = flight[which % flight.length]!;
+            for (const m of mutations) target[m.at % target.length] = m.value;
+            const events = feed(c, flight);
+            assertSane(c, events);
+            const changed = flight.some(
+              (r, i) => Buffer.compare(Buffer.from(r), Buffer.from(serverFlight12[i]!)) !== 0,
+            );
+            // Nothing the server sends before its Finished may let the client complete.
+            if (changed) assert.ok(!events.some((e) => e.type === 'established'), 'tampering detected');
+          },
+        ),
         { numRuns: 300 },
       );
     });
 
     it('the 1.2 server survives a mutated, reordered or cut client flight (ClientKeyExchange, ChangeCipherSpec, Finished)', () => {
       fc.assert(
-        fc.property(fc.nat({ max: 2 }), fc.array(mutation, { maxLength: 4 }), fc.boolean(), fc.nat({ max: 3 }), (which, mutations, swap, drop) => {
-          // The same randomness as the recorded run, so the ServerKeyExchange matches the client's flight.
-          const s = server(ed, 'TLSv1.2', 'fuzz');
-          s.receive(hello12);
-          s.takeOutput();
-          let flight = clientFlight12.map((r) => Uint8Array.from(r));
-          const target = flight[which]!;
-          for (const m of mutations) target[m.at % target.length] = m.value;
-          if (swap) flight = [flight[1]!, flight[0]!, flight[2]!];
-          if (drop < 3) flight.splice(drop, 1);
-          const events = feed(s, flight);
-          assertSane(s, events);
-          const changed = swap || drop < 3 || Buffer.compare(Buffer.from(target), Buffer.from(clientFlight12[which]!)) !== 0;
-          const done = events.some((e) => e.type === 'established');
-          assert.equal(done, !changed, changed ? 'a broken client flight never completes' : 'the recorded flight completes');
-        }),
+        fc.property(
+          fc.nat({ max: 2 }),
+          fc.array(mutation, { maxLength: 4 }),
+          fc.boolean(),
+          fc.nat({ max: 3 }),
+          (which, mutations, swap, drop) => {
+            // The same randomness as the recorded run, so the ServerKeyExchange matches the client's flight.
+            const s = server(ed, 'TLSv1.2', 'fuzz');
+            s.receive(hello12);
+            s.takeOutput();
+            let flight = clientFlight12.map((r) => Uint8Array.from(r));
+            const target = flight[which]!;
+            for (const m of mutations) target[m.at % target.length] = m.value;
+            if (swap) flight = [flight[1]!, flight[0]!, flight[2]!];
+            if (drop < 3) flight.splice(drop, 1);
+            const events = feed(s, flight);
+            assertSane(s, events);
+            const changed =
+              swap ||
+              drop < 3 ||
+              Buffer.compare(Buffer.from(target), Buffer.from(clientFlight12[which]!)) !== 0;
+            const done = events.some((e) => e.type === 'established');
+            assert.equal(
+              done,
+              !changed,
+              changed ? 'a broken client flight never completes' : 'the recorded flight completes',
+            );
+          },
+        ),
         { numRuns: 300 },
       );
     });

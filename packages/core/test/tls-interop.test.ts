@@ -5,9 +5,21 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CertificateStore, TsTlsEngine, generateSelfSigned, requireProgram, type CertifiedKey, type TlsServerOptions } from '../src/index.js';
+import {
+  CertificateStore,
+  TsTlsEngine,
+  generateSelfSigned,
+  requireProgram,
+  type CertifiedKey,
+  type TlsServerOptions,
+} from '../src/index.js';
 
-function run(cmd: string, args: string[], stdin = '', timeoutMs = 15_000): Promise<{ code: number | null; out: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  stdin = '',
+  timeoutMs = 15_000,
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -24,7 +36,11 @@ function run(cmd: string, args: string[], stdin = '', timeoutMs = 15_000): Promi
 }
 
 /** Our server: greets over TLS, echoes one line, then closes with close_notify. */
-async function ourServer(key: CertifiedKey, engine = new TsTlsEngine(), versions: Pick<TlsServerOptions, 'minVersion' | 'maxVersion'> = {}): Promise<{ server: Server; port: number; got: string[] }> {
+async function ourServer(
+  key: CertifiedKey,
+  engine = new TsTlsEngine(),
+  versions: Pick<TlsServerOptions, 'minVersion' | 'maxVersion'> = {},
+): Promise<{ server: Server; port: number; got: string[] }> {
   const got: string[] = [];
   const server = createServer(async (socket) => {
     socket.on('error', () => undefined);
@@ -71,10 +87,27 @@ describe('TLS interop: our engine against OpenSSL and GnuTLS', function () {
         requireProgram(this, 'openssl');
         const { server, port, got } = await ourServer(key);
         try {
-          const r = await run('openssl', [
-            's_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-CAfile', caFile, '-verify_return_error',
-            '-tls1_3', '-ciphersuites', suite, '-groups', opensslGroup, '-ign_eof', '-brief',
-          ], 'ping from openssl\n');
+          const r = await run(
+            'openssl',
+            [
+              's_client',
+              '-connect',
+              `127.0.0.1:${port}`,
+              '-servername',
+              'localhost',
+              '-CAfile',
+              caFile,
+              '-verify_return_error',
+              '-tls1_3',
+              '-ciphersuites',
+              suite,
+              '-groups',
+              opensslGroup,
+              '-ign_eof',
+              '-brief',
+            ],
+            'ping from openssl\n',
+          );
           assert.match(r.out, /Protocol version: TLSv1\.3/);
           assert.match(r.out, new RegExp(`Ciphersuite: ${suite}`));
           assert.match(r.out, /Verification: OK/);
@@ -92,8 +125,30 @@ describe('TLS interop: our engine against OpenSSL and GnuTLS', function () {
     const { server, port } = await ourServer(key);
     try {
       // openssl sends a share for its first group only; listing P-384 after X448 (which we lack) forces HRR.
-      const r = await run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-CAfile', caFile, '-tls1_3', '-groups', 'X448:P-384', '-ign_eof', '-brief', '-msg'], 'x\n');
-      assert.match(r.out, /ServerHello[\s\S]*ServerHello/, 'two ServerHellos: the first is the HelloRetryRequest');
+      const r = await run(
+        'openssl',
+        [
+          's_client',
+          '-connect',
+          `127.0.0.1:${port}`,
+          '-servername',
+          'localhost',
+          '-CAfile',
+          caFile,
+          '-tls1_3',
+          '-groups',
+          'X448:P-384',
+          '-ign_eof',
+          '-brief',
+          '-msg',
+        ],
+        'x\n',
+      );
+      assert.match(
+        r.out,
+        /ServerHello[\s\S]*ServerHello/,
+        'two ServerHellos: the first is the HelloRetryRequest',
+      );
       assert.match(r.out, /Protocol version: TLSv1\.3/);
       assert.match(r.out, /hello TLS_\w+ secp384r1/);
     } finally {
@@ -105,7 +160,23 @@ describe('TLS interop: our engine against OpenSSL and GnuTLS', function () {
     requireProgram(this, 'gnutls-cli');
     const { server, port } = await ourServer(key);
     try {
-      const r = await run('gnutls-cli', ['--x509cafile', caFile, '--port', String(port), '--sni-hostname', 'localhost', '--verify-hostname', 'localhost', '--priority', 'NORMAL:-VERS-ALL:+VERS-TLS1.3', '127.0.0.1'], 'ping from gnutls\n');
+      const r = await run(
+        'gnutls-cli',
+        [
+          '--x509cafile',
+          caFile,
+          '--port',
+          String(port),
+          '--sni-hostname',
+          'localhost',
+          '--verify-hostname',
+          'localhost',
+          '--priority',
+          'NORMAL:-VERS-ALL:+VERS-TLS1.3',
+          '127.0.0.1',
+        ],
+        'ping from gnutls\n',
+      );
       assert.match(r.out, /Handshake was completed/);
       assert.match(r.out, /TLS1\.3/);
       assert.match(r.out, /hello TLS_\w+ \w+/);
@@ -134,7 +205,25 @@ describe('TLS interop: our engine against OpenSSL and GnuTLS', function () {
       await once(probe, 'listening');
       const port = (probe.address() as AddressInfo).port;
       probe.close();
-      const child = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', caFile, '-key', join(dir, 'key.pem'), '-tls1_3', '-groups', 'P-384', '-naccept', '1', '-quiet'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(
+        'openssl',
+        [
+          's_server',
+          '-accept',
+          `127.0.0.1:${port}`,
+          '-cert',
+          caFile,
+          '-key',
+          join(dir, 'key.pem'),
+          '-tls1_3',
+          '-groups',
+          'P-384',
+          '-naccept',
+          '1',
+          '-quiet',
+        ],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      );
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       child.stderr.on('data', (d) => (out += d));
@@ -151,12 +240,16 @@ describe('TLS interop: our engine against OpenSSL and GnuTLS', function () {
           if (i > 50) throw new Error(`openssl s_server did not start: ${out}`);
           await new Promise((r) => setTimeout(r, 100));
         }
-        const tls = await new TsTlsEngine({ crypto }).connect(socket, { serverName: 'localhost', ca: key.certificateChainPem });
+        const tls = await new TsTlsEngine({ crypto }).connect(socket, {
+          serverName: 'localhost',
+          ca: key.certificateChainPem,
+        });
         tls.on('error', () => undefined);
         assert.equal(tls.session.group, 'secp384r1');
         assert.equal(tls.session.peerVerified, true);
         tls.write('ping from postern\n');
-        for (let i = 0; i < 100 && !out.includes('ping from postern'); i++) await new Promise((r) => setTimeout(r, 50));
+        for (let i = 0; i < 100 && !out.includes('ping from postern'); i++)
+          await new Promise((r) => setTimeout(r, 50));
         assert.match(out, /ping from postern/);
         tls.end();
       } finally {

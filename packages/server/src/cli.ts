@@ -14,7 +14,10 @@ export const EXIT_BAD_INPUT = 2;
 
 function portOption(name: string): Option {
   const flag = `${name}-port`;
-  return new Option(`--${flag} <port>`, `${name} listener port (0 = any free port, off = disabled)`).argParser((v) => {
+  return new Option(
+    `--${flag} <port>`,
+    `${name} listener port (0 = any free port, off = disabled)`,
+  ).argParser((v) => {
     try {
       return parsePort(flag, v);
     } catch (err) {
@@ -43,26 +46,62 @@ export function buildProgram(): Command {
     .option('--domain <domain>', 'local mail domain (repeatable)', collect)
     .option('--cert <file>', 'certificate chain, PEM')
     .option('--key <file>', 'private key, PEM')
-    .addOption(new Option('--tls-engine <engine>', 'TLS engine: ts (ours, default) or native (node:tls)').choices(['ts', 'native']))
-    .addOption(new Option('--tls-crypto <provider>', 'crypto of the ts engine: default, node or noble (pure JS)').choices(['default', 'node', 'noble']))
+    .addOption(
+      new Option('--tls-engine <engine>', 'TLS engine: ts (ours, default) or native (node:tls)').choices([
+        'ts',
+        'native',
+      ]),
+    )
+    .addOption(
+      new Option(
+        '--tls-crypto <provider>',
+        'crypto of the ts engine: default, node or noble (pure JS)',
+      ).choices(['default', 'node', 'noble']),
+    )
     .option('--tls-keylog <file>', 'append NSS key-log lines (SSLKEYLOGFILE format) here')
-    .addOption(new Option('--tls-min-version <version>', 'oldest TLS version accepted (default TLSv1.2)').choices(['TLSv1.2', 'TLSv1.3']))
-    .addOption(new Option('--tls-max-version <version>', 'newest TLS version offered (default TLSv1.3)').choices(['TLSv1.2', 'TLSv1.3']))
+    .addOption(
+      new Option('--tls-min-version <version>', 'oldest TLS version accepted (default TLSv1.2)').choices([
+        'TLSv1.2',
+        'TLSv1.3',
+      ]),
+    )
+    .addOption(
+      new Option('--tls-max-version <version>', 'newest TLS version offered (default TLSv1.3)').choices([
+        'TLSv1.2',
+        'TLSv1.3',
+      ]),
+    )
     .option('--store <spec>', 'fs | memory | redis://host:port/db (default fs in the data dir)')
-    .addOption(new Option('--relay <mode>', 'outbound mail: queue (relay) or capture (keep, for test rigs)').choices(['queue', 'capture']))
+    .addOption(
+      new Option('--relay <mode>', 'outbound mail: queue (relay) or capture (keep, for test rigs)').choices([
+        'queue',
+        'capture',
+      ]),
+    )
     .option('--relay-host <host:port>', 'deliver outbound mail through this smarthost')
     .option('--relay-auth <user:password>', 'AUTH PLAIN credentials for the smarthost')
-    .addOption(new Option('--relay-tls <policy>', 'relay TLS (default: required via smarthost, opportunistic to MX)').choices(['required', 'opportunistic', 'off']))
+    .addOption(
+      new Option(
+        '--relay-tls <policy>',
+        'relay TLS (default: required via smarthost, opportunistic to MX)',
+      ).choices(['required', 'opportunistic', 'off']),
+    )
     .option('--relay-ca <file>', 'trust anchors for the relay, PEM (default: Node root store)')
     .option('--relay-servername <name>', 'name to verify the smarthost certificate against')
     .addOption(
-      new Option('--max-message-size <bytes>', 'largest message accepted over SMTP and IMAP APPEND (default 52428800)').argParser((v) => {
-        if (!/^\d+$/.test(v) || Number(v) < 1024) throw new InvalidArgumentError(`'${v}' is not a size in bytes (at least 1024)`);
+      new Option(
+        '--max-message-size <bytes>',
+        'largest message accepted over SMTP and IMAP APPEND (default 52428800)',
+      ).argParser((v) => {
+        if (!/^\d+$/.test(v) || Number(v) < 1024)
+          throw new InvalidArgumentError(`'${v}' is not a size in bytes (at least 1024)`);
         return Number(v);
       }),
     )
     .option('--allow-insecure-auth', 'allow authentication before TLS (test rigs only)')
-    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']));
+    .addOption(
+      new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']),
+    );
   for (const l of LISTENERS) serve.addOption(portOption(l));
   serve.action(async (opts: Record<string, unknown>) => {
     await runServe(opts);
@@ -81,7 +120,11 @@ async function main(argv: string[]): Promise<void> {
       // Help and version exit 0; every usage error is bad input.
       process.exit(err.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
     }
-    if (err instanceof PosternError || (err as { code?: string }).code === 'EXISTS' || (err as Error).name === 'StoreError') {
+    if (
+      err instanceof PosternError ||
+      (err as { code?: string }).code === 'EXISTS' ||
+      (err as Error).name === 'StoreError'
+    ) {
       process.stderr.write(`postern: ${(err as Error).message}\n`);
       process.exit(EXIT_BAD_INPUT);
     }

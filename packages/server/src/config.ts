@@ -7,7 +7,17 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '@postern/core';
 
-export const LISTENERS = ['smtp', 'submission', 'smtps', 'imap', 'imaps', 'pop3', 'pop3s', 'nntp', 'nntps'] as const;
+export const LISTENERS = [
+  'smtp',
+  'submission',
+  'smtps',
+  'imap',
+  'imaps',
+  'pop3',
+  'pop3s',
+  'nntp',
+  'nntps',
+] as const;
 export type ListenerName = (typeof LISTENERS)[number];
 
 /** A listener port: a number (0 picks a free port) or 'off'. */
@@ -128,12 +138,17 @@ export function loadConfigFile(path: string): FileSettings {
   try {
     data = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+    throw new ConfigError(
+      `config file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
   if (!validateFile(data)) {
     const e = validateFile.errors![0];
     const where = e.instancePath ? e.instancePath.slice(1) : 'config';
-    const extra = e.keyword === 'additionalProperties' ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'` : '';
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'`
+        : '';
     throw new ConfigError(`config file ${path}: ${where} ${e.message}${extra}`);
   }
   return data as FileSettings;
@@ -148,7 +163,18 @@ export function parsePort(flag: string, value: string): PortSetting {
   return Number(value);
 }
 
-const OPTIONAL_KEYS = new Set(['cert', 'key', 'tlsKeylog', 'tlsMinVersion', 'tlsMaxVersion', 'relayHost', 'relayAuth', 'relayTls', 'relayCa', 'relayServername']);
+const OPTIONAL_KEYS = new Set([
+  'cert',
+  'key',
+  'tlsKeylog',
+  'tlsMinVersion',
+  'tlsMaxVersion',
+  'relayHost',
+  'relayAuth',
+  'relayTls',
+  'relayCa',
+  'relayServername',
+]);
 
 /** defaults < config file < flags (only flags the user actually gave). */
 export function mergeSettings(file: FileSettings, flags: Partial<Record<string, unknown>>): ServeSettings {

@@ -67,7 +67,11 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-async function openGatewayStore(option: GatewayOptions['store'], dataDir: string | undefined, domains: string[]) {
+async function openGatewayStore(
+  option: GatewayOptions['store'],
+  dataDir: string | undefined,
+  domains: string[],
+) {
   if (option !== undefined && typeof option !== 'string') return { store: option, owned: false };
   const spec = option ?? 'memory';
   if (spec === 'memory') return { store: createMemoryStore({ domains }), owned: true };
@@ -99,7 +103,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     for (const g of options.groups ?? []) {
       const group = typeof g === 'string' ? { name: g } : g;
       if (!(await store.news.getGroup(group.name))) {
-        await store.news.createGroup(group.name, { description: group.description, mailAddress: group.mailAddress });
+        await store.news.createGroup(group.name, {
+          description: group.description,
+          mailAddress: group.mailAddress,
+        });
       }
     }
   } catch (err) {
@@ -108,21 +115,35 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   }
 
   const mailLog = new MailLog(store);
-  const ports = Object.fromEntries(LISTENERS.map((l) => [l, options.ports?.[l] ?? 0])) as Record<ListenerName, PortSetting>;
-  const specs = buildListenerSpecs({
-    common: {
-      hostname,
-      tls: { engine, server: { certificates, keyLog: options.tls?.keyLog, minVersion: options.tls?.minVersion, maxVersion: options.tls?.maxVersion } },
-      allowInsecureAuth: options.allowInsecureAuth ?? false,
-      logger,
+  const ports = Object.fromEntries(LISTENERS.map((l) => [l, options.ports?.[l] ?? 0])) as Record<
+    ListenerName,
+    PortSetting
+  >;
+  const specs = buildListenerSpecs(
+    {
+      common: {
+        hostname,
+        tls: {
+          engine,
+          server: {
+            certificates,
+            keyLog: options.tls?.keyLog,
+            minVersion: options.tls?.minVersion,
+            maxVersion: options.tls?.maxVersion,
+          },
+        },
+        allowInsecureAuth: options.allowInsecureAuth ?? false,
+        logger,
+      },
+      store,
+      ports,
+      relay: options.relay === 'capture' ? 'capture' : 'queue',
+      capture: (mail: CapturedMail) => mailLog.capture(mail),
+      faults: options.faults,
+      maxMessageSize: options.maxMessageSize,
     },
-    store,
-    ports,
-    relay: options.relay === 'capture' ? 'capture' : 'queue',
-    capture: (mail: CapturedMail) => mailLog.capture(mail),
-    faults: options.faults,
-    maxMessageSize: options.maxMessageSize,
-  }, logger);
+    logger,
+  );
   let listeners: ListenerSet;
   try {
     listeners = await ListenerSet.open(specs, options.host ?? '127.0.0.1', logger);

@@ -58,7 +58,8 @@ export class ListenerSet {
       } catch (err) {
         await Promise.all(opened.map((o) => new Promise((r) => o.server.close(r))));
         const code = (err as NodeJS.ErrnoException).code;
-        const why = code === 'EADDRINUSE' ? 'port in use' : code === 'EACCES' ? 'permission denied' : String(err);
+        const why =
+          code === 'EADDRINUSE' ? 'port in use' : code === 'EACCES' ? 'permission denied' : String(err);
         throw new ConfigError(`cannot listen for ${spec.name} on ${host}:${spec.port}: ${why}`);
       }
     }
@@ -72,7 +73,8 @@ export class ListenerSet {
   /** `listening <proto> <host>:<port> (starttls|implicit tls)`, one per listener. */
   describe(): string[] {
     return this.open.map(
-      (o) => `listening ${o.spec.name} ${this.host}:${o.port} (${o.spec.implicitTls ? 'implicit tls' : 'starttls'})`,
+      (o) =>
+        `listening ${o.spec.name} ${this.host}:${o.port} (${o.spec.implicitTls ? 'implicit tls' : 'starttls'})`,
     );
   }
 
@@ -84,7 +86,10 @@ export class ListenerSet {
     log.info('connection open');
     socket.once('close', () => {
       this.sockets.delete(socket);
-      log.info({ durationMs: Date.now() - started, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten }, 'connection closed');
+      log.info(
+        { durationMs: Date.now() - started, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten },
+        'connection closed',
+      );
     });
     spec.handler.handleConnection(socket, { implicitTls: spec.implicitTls }).catch((err: unknown) => {
       log.error({ err: String(err) }, 'connection handler failed');
@@ -95,7 +100,10 @@ export class ListenerSet {
   /** Stop accepting new connections (existing ones go on). */
   async stopAccepting(): Promise<void> {
     await Promise.all(
-      this.open.map((o) => new Promise<void>((resolve) => (o.server.listening ? o.server.close(() => resolve()) : resolve()))),
+      this.open.map(
+        (o) =>
+          new Promise<void>((resolve) => (o.server.listening ? o.server.close(() => resolve()) : resolve())),
+      ),
     );
   }
 

@@ -8,6 +8,8 @@ import type { Logger } from '@postern/core';
 export function createLogger(level: string, stream: NodeJS.WritableStream = process.stdout): Logger {
   if (level === 'silent') return pino({ level: 'silent' }) as unknown as Logger;
   const tty = (stream as NodeJS.WriteStream).isTTY === true;
-  const destination = tty ? pretty({ sync: true, destination: stream as never, ignore: 'pid,hostname' }) : stream;
+  const destination = tty
+    ? pretty({ sync: true, destination: stream as never, ignore: 'pid,hostname' })
+    : stream;
   return pino({ level, base: undefined }, destination as never) as unknown as Logger;
 }

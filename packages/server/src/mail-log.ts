@@ -40,7 +40,10 @@ function addresses(a: AddressObject | AddressObject[] | undefined): string[] {
   return (Array.isArray(a) ? a : [a]).flatMap((o) => o.value.map((v) => v.address ?? '').filter(Boolean));
 }
 
-async function parse(raw: Buffer, extra: Partial<ParsedMail> & { kind: ParsedMail['kind'] }): Promise<ParsedMail> {
+async function parse(
+  raw: Buffer,
+  extra: Partial<ParsedMail> & { kind: ParsedMail['kind'] },
+): Promise<ParsedMail> {
   const m = await simpleParser(raw, { skipImageLinks: true });
   const headers: Record<string, string> = {};
   for (const line of m.headerLines) headers[line.key] ??= line.line.slice(line.line.indexOf(':') + 1).trim();
@@ -54,7 +57,12 @@ async function parse(raw: Buffer, extra: Partial<ParsedMail> & { kind: ParsedMai
     text: m.text ?? '',
     html: typeof m.html === 'string' ? m.html : undefined,
     headers,
-    attachments: m.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, content: a.content })),
+    attachments: m.attachments.map((a) => ({
+      filename: a.filename,
+      contentType: a.contentType,
+      size: a.size,
+      content: a.content,
+    })),
     raw,
   };
 }
@@ -72,7 +80,12 @@ function matches(mail: ParsedMail, filter: MailFilter | undefined): boolean {
     if (!all.includes(lc(filter.from))) return false;
   }
   if (filter.subject !== undefined) {
-    if (typeof filter.subject === 'string' ? mail.subject !== filter.subject : !filter.subject.test(mail.subject)) return false;
+    if (
+      typeof filter.subject === 'string'
+        ? mail.subject !== filter.subject
+        : !filter.subject.test(mail.subject)
+    )
+      return false;
   }
   return true;
 }
@@ -92,7 +105,12 @@ export class MailLog {
   constructor(private readonly store: Store) {}
 
   async capture(mail: CapturedMail): Promise<void> {
-    this.captures.push(await parse(mail.message, { kind: 'captured', envelope: { from: mail.envelope.from, to: [...mail.envelope.to] } }));
+    this.captures.push(
+      await parse(mail.message, {
+        kind: 'captured',
+        envelope: { from: mail.envelope.from, to: [...mail.envelope.to] },
+      }),
+    );
     for (const w of this.wakers) w();
   }
 
@@ -127,7 +145,8 @@ export class MailLog {
       if (hit) return hit;
       if (this.closed) throw new Error('gateway closed while waiting for a message');
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no message matching ${JSON.stringify(filter ?? {})} within ${timeoutMs} ms`);
+      if (left <= 0)
+        throw new Error(`no message matching ${JSON.stringify(filter ?? {})} within ${timeoutMs} ms`);
       // Woken by a capture at once; local deliveries are polled (every store backend, no hooks needed).
       await new Promise<void>((resolve) => {
         const waker = () => {

@@ -43,11 +43,14 @@ const PROTOCOLS: Partial<Record<Protocol, Factory>> = {
       deliverToGroup: async (groupName, message) => {
         const group = await setup.store.news.getGroup(groupName);
         if (!group?.mailAddress) return false;
-        const result = await gatewayMailToNews(setup.store, group.mailAddress, message, { hostname: setup.common.hostname });
+        const result = await gatewayMailToNews(setup.store, group.mailAddress, message, {
+          hostname: setup.common.hostname,
+        });
         return result.status !== 'rejected';
       },
     }),
-  imap: (setup) => new ImapServer({ ...setup.common, store: setup.store, maxLiteralSize: setup.maxMessageSize }),
+  imap: (setup) =>
+    new ImapServer({ ...setup.common, store: setup.store, maxLiteralSize: setup.maxMessageSize }),
   pop3: (setup) => new Pop3Server({ ...setup.common, store: setup.store }),
   nntp: (setup) => new NntpServer({ ...setup.common, store: setup.store }),
 };

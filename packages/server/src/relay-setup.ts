@@ -24,7 +24,13 @@ export interface RelaySettings {
   maxAgeMs?: number;
 }
 
-export function createRelayWorker(store: Store, hostname: string, engine: TlsEngine, settings: RelaySettings, logger: Logger): RelayWorker {
+export function createRelayWorker(
+  store: Store,
+  hostname: string,
+  engine: TlsEngine,
+  settings: RelaySettings,
+  logger: Logger,
+): RelayWorker {
   let smarthost;
   try {
     smarthost = settings.smarthost ? parseSmarthost(settings.smarthost, settings.auth) : undefined;

@@ -26,7 +26,9 @@ export async function runServe(flags: Record<string, unknown>): Promise<void> {
   try {
     mkdirSync(settings.dataDir, { recursive: true });
   } catch (err) {
-    throw new ConfigError(`--data-dir ${settings.dataDir}: cannot create (${(err as NodeJS.ErrnoException).code})`);
+    throw new ConfigError(
+      `--data-dir ${settings.dataDir}: cannot create (${(err as NodeJS.ErrnoException).code})`,
+    );
   }
   const certified =
     settings.cert && settings.key

@@ -4,7 +4,14 @@
  */
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CertificateError, ConfigError, NativeTlsEngine, TsTlsEngine, checkCertifiedKey, generateSelfSigned } from '@postern/core';
+import {
+  CertificateError,
+  ConfigError,
+  NativeTlsEngine,
+  TsTlsEngine,
+  checkCertifiedKey,
+  generateSelfSigned,
+} from '@postern/core';
 import type { CertifiedKey, CryptoChoice, TlsEngine } from '@postern/core';
 
 async function readPem(flag: string, path: string): Promise<string> {
@@ -16,7 +23,10 @@ async function readPem(flag: string, path: string): Promise<string> {
 }
 
 export async function loadCertificateFiles(certPath: string, keyPath: string): Promise<CertifiedKey> {
-  const key = { certificateChainPem: await readPem('--cert', certPath), privateKeyPem: await readPem('--key', keyPath) };
+  const key = {
+    certificateChainPem: await readPem('--cert', certPath),
+    privateKeyPem: await readPem('--key', keyPath),
+  };
   try {
     checkCertifiedKey(key);
   } catch (err) {

@@ -64,7 +64,8 @@ async function classify(s: SmtpSession, address: string): Promise<Recipient['tar
   }
   // Never an open relay (DESIGN.md, security stance). Capture mode relays nothing: it keeps
   // the mail for the test rig, so it takes other domains from anyone (issue 6).
-  if (s.user === undefined && s.options.relay !== 'capture') throw new SmtpError(550, '5.7.1', `<${address}>: relaying denied`);
+  if (s.user === undefined && s.options.relay !== 'capture')
+    throw new SmtpError(550, '5.7.1', `<${address}>: relaying denied`);
   return { kind: 'remote' };
 }
 

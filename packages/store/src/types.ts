@@ -207,10 +207,20 @@ export interface MailStore {
   /** Removes messages flagged \Deleted (only those in `uids` when given); returns their UIDs. */
   expunge(user: string, mailbox: string, uids?: number[]): Promise<number[]>;
   /** Messages in UID order. With `changedSince`, only those whose modseq is greater. */
-  list(user: string, mailbox: string, range?: UidRange, options?: { changedSince?: number }): Promise<MessageMeta[]>;
+  list(
+    user: string,
+    mailbox: string,
+    range?: UidRange,
+    options?: { changedSince?: number },
+  ): Promise<MessageMeta[]>;
   getIndex(user: string, mailbox: string, uid: number): Promise<MessageIndex | undefined>;
   /** The stored bytes, or the byte range [start, end). */
-  openMessage(user: string, mailbox: string, uid: number, range?: { start: number; end: number }): Promise<Readable>;
+  openMessage(
+    user: string,
+    mailbox: string,
+    uid: number,
+    range?: { start: number; end: number },
+  ): Promise<Readable>;
   /** The change feed for one mailbox, from every session and (with redis) every process. */
   watch(user: string, mailbox: string, listener: (change: MailChange) => void): Unsubscribe;
   /** Exclusive access (POP3 maildrop lock); undefined when another holder has it. */
@@ -248,7 +258,10 @@ export interface NewsStore {
     name: string,
     options?: { description?: string; posting?: PostingStatus; mailAddress?: string | null },
   ): Promise<GroupInfo>;
-  updateGroup(name: string, changes: { description?: string; posting?: PostingStatus; mailAddress?: string | null }): Promise<GroupInfo>;
+  updateGroup(
+    name: string,
+    changes: { description?: string; posting?: PostingStatus; mailAddress?: string | null },
+  ): Promise<GroupInfo>;
   deleteGroup(name: string): Promise<boolean>;
   listGroups(): Promise<GroupInfo[]>;
   getGroup(name: string): Promise<GroupInfo | undefined>;
@@ -281,7 +294,12 @@ export interface QueueEnvelope {
   from: string;
   to: string[];
   /** RFC 3461 parameters kept with the envelope. */
-  dsn?: { ret?: 'FULL' | 'HDRS'; envid?: string; notify?: Record<string, string[]>; orcpt?: Record<string, string> };
+  dsn?: {
+    ret?: 'FULL' | 'HDRS';
+    envid?: string;
+    notify?: Record<string, string[]>;
+    orcpt?: Record<string, string>;
+  };
 }
 
 export interface QueueItem {
@@ -324,7 +342,8 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export type StoreErrorCode = 'EXISTS' | 'NOT_FOUND' | 'DUPLICATE' | 'INVALID_NAME' | 'UNAVAILABLE' | 'LOCKED' | 'CORRUPT';
+export type StoreErrorCode =
+  'EXISTS' | 'NOT_FOUND' | 'DUPLICATE' | 'INVALID_NAME' | 'UNAVAILABLE' | 'LOCKED' | 'CORRUPT';
 
 export class StoreError extends Error {
   constructor(

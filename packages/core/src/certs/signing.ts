@@ -132,7 +132,10 @@ export function verifySignature(
   const rule = RULES[scheme];
   if (!rule || publicKey.asymmetricKeyType !== rule.keyType) return false;
   if (rule.curve && publicKey.asymmetricKeyDetails?.namedCurve !== rule.curve) return false;
-  if (rule.keyType === 'rsa' && (publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < (options.minRsaBits ?? MIN_RSA_BITS))
+  if (
+    rule.keyType === 'rsa' &&
+    (publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < (options.minRsaBits ?? MIN_RSA_BITS)
+  )
     return false;
   try {
     return verify(rule.hash, data, signOptions(rule, publicKey), signature);

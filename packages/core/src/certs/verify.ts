@@ -287,7 +287,10 @@ export async function verifyServerChain(
 }
 
 /** The same check, synchronously: the sans-I/O TLS client runs it inside its state machine. */
-export function verifyServerChainSync(chainDer: Uint8Array[], opts: VerifyServerChainOptions = {}): ChainVerdict {
+export function verifyServerChainSync(
+  chainDer: Uint8Array[],
+  opts: VerifyServerChainOptions = {},
+): ChainVerdict {
   try {
     return run(chainDer, opts);
   } catch (err) {

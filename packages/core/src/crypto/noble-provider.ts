@@ -11,7 +11,16 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { randomBytes } from '@noble/hashes/utils.js';
-import type { Aead, AeadName, CryptoProvider, HashName, IncrementalHash, KeyShareResponse, KeyShareSecret, NamedGroup } from './provider.js';
+import type {
+  Aead,
+  AeadName,
+  CryptoProvider,
+  HashName,
+  IncrementalHash,
+  KeyShareResponse,
+  KeyShareSecret,
+  NamedGroup,
+} from './provider.js';
 import { KeyExchangeError } from './provider.js';
 
 const HASHES = { sha256, sha384 } as const;
@@ -36,7 +45,9 @@ class NobleAead implements Aead {
     private readonly key: Uint8Array,
   ) {}
   private cipher(nonce: Uint8Array, aad: Uint8Array) {
-    return this.name === 'chacha20-poly1305' ? chacha20poly1305(this.key, nonce, aad) : gcm(this.key, nonce, aad);
+    return this.name === 'chacha20-poly1305'
+      ? chacha20poly1305(this.key, nonce, aad)
+      : gcm(this.key, nonce, aad);
   }
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     return this.cipher(nonce, aad).encrypt(plaintext);
@@ -110,7 +121,8 @@ function hybridShare(seed: Uint8Array): KeyShareSecret {
     group: 'X25519MLKEM768',
     publicKey,
     complete: (peer) => {
-      if (peer.length !== 1088 + 32) throw new KeyExchangeError('X25519MLKEM768 server share has the wrong length');
+      if (peer.length !== 1088 + 32)
+        throw new KeyExchangeError('X25519MLKEM768 server share has the wrong length');
       const ss = ml_kem768.decapsulate(peer.subarray(0, 1088), kem.secretKey);
       return concat(ss, ecdh.complete(peer.subarray(1088)));
     },
@@ -118,7 +130,8 @@ function hybridShare(seed: Uint8Array): KeyShareSecret {
 }
 
 function hybridRespond(peer: Uint8Array, seed: Uint8Array): KeyShareResponse {
-  if (peer.length !== 1184 + 32) throw new KeyExchangeError('X25519MLKEM768 client share has the wrong length');
+  if (peer.length !== 1184 + 32)
+    throw new KeyExchangeError('X25519MLKEM768 client share has the wrong length');
   let enc: { cipherText: Uint8Array; sharedSecret: Uint8Array };
   try {
     enc = ml_kem768.encapsulate(peer.subarray(0, 1184), seed.subarray(0, 32));

@@ -3,7 +3,16 @@
  * Node 20, so the hybrid group comes from `noble`.
  */
 import * as crypto from 'node:crypto';
-import type { Aead, AeadName, CryptoProvider, HashName, IncrementalHash, KeyShareResponse, KeyShareSecret, NamedGroup } from './provider.js';
+import type {
+  Aead,
+  AeadName,
+  CryptoProvider,
+  HashName,
+  IncrementalHash,
+  KeyShareResponse,
+  KeyShareSecret,
+  NamedGroup,
+} from './provider.js';
 import { KeyExchangeError } from './provider.js';
 
 const HASH_LENGTH: Record<HashName, number> = { sha256: 32, sha384: 48 };
@@ -29,7 +38,9 @@ class NodeAead implements Aead {
     this.key = crypto.createSecretKey(key);
   }
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    const c = crypto.createCipheriv(this.cipher as crypto.CipherGCMTypes, this.key, nonce, { authTagLength: 16 });
+    const c = crypto.createCipheriv(this.cipher as crypto.CipherGCMTypes, this.key, nonce, {
+      authTagLength: 16,
+    });
     c.setAAD(aad);
     const out = Buffer.allocUnsafe(plaintext.length + 16);
     const body = c.update(plaintext);
@@ -39,7 +50,9 @@ class NodeAead implements Aead {
     return out;
   }
   sealWithHeader(nonce: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
-    const c = crypto.createCipheriv(this.cipher as crypto.CipherGCMTypes, this.key, nonce, { authTagLength: 16 });
+    const c = crypto.createCipheriv(this.cipher as crypto.CipherGCMTypes, this.key, nonce, {
+      authTagLength: 16,
+    });
     c.setAAD(aad);
     const pieces: Buffer[] = [aad as Buffer];
     for (const p of parts) pieces.push(c.update(p));
@@ -48,7 +61,9 @@ class NodeAead implements Aead {
   }
   open(nonce: Uint8Array, aad: Uint8Array, data: Uint8Array): Uint8Array | null {
     if (data.length < 16) return null;
-    const d = crypto.createDecipheriv(this.cipher as crypto.CipherGCMTypes, this.key, nonce, { authTagLength: 16 });
+    const d = crypto.createDecipheriv(this.cipher as crypto.CipherGCMTypes, this.key, nonce, {
+      authTagLength: 16,
+    });
     d.setAAD(aad);
     d.setAuthTag(data.subarray(data.length - 16));
     const body = d.update(data.subarray(0, data.length - 16));
@@ -64,18 +79,25 @@ class NodeAead implements Aead {
 // Raw X25519 keys go in and out as JWK: OpenSSL 3's DER decoders cost ~0.4 ms per private key
 // and ~80 µs per public key, JWK import ~35 µs and ~6 µs — most of a handshake's key exchange.
 // For a private OKP JWK, node uses `d` alone and derives the public key from it.
-const b64url = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+const b64url = (bytes: Uint8Array) =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
 
 function x25519Private(seed: Uint8Array): crypto.KeyObject {
   if (seed.length !== 32) throw new KeyExchangeError('x25519 needs a 32-byte private key');
-  return crypto.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64url(seed), x: '' }, format: 'jwk' });
+  return crypto.createPrivateKey({
+    key: { kty: 'OKP', crv: 'X25519', d: b64url(seed), x: '' },
+    format: 'jwk',
+  });
 }
 
 function x25519Agree(priv: crypto.KeyObject, peer: Uint8Array): Uint8Array {
   if (peer.length !== 32) throw new KeyExchangeError('x25519 share must be 32 bytes');
   let secret: Buffer;
   try {
-    const pub = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64url(peer) }, format: 'jwk' });
+    const pub = crypto.createPublicKey({
+      key: { kty: 'OKP', crv: 'X25519', x: b64url(peer) },
+      format: 'jwk',
+    });
     secret = crypto.diffieHellman({ privateKey: priv, publicKey: pub });
   } catch {
     throw new KeyExchangeError('x25519 agreement failed');
@@ -112,7 +134,8 @@ function ecdhShare(group: 'secp256r1' | 'secp384r1', seed: Uint8Array): KeyShare
     publicKey: ecdh.getPublicKey(),
     complete: (peer) => {
       // RFC 8446 §4.2.8.2: only the uncompressed form is legal.
-      if (peer.length !== CURVE[group].len || peer[0] !== 4) throw new KeyExchangeError(`${group} share is malformed`);
+      if (peer.length !== CURVE[group].len || peer[0] !== 4)
+        throw new KeyExchangeError(`${group} share is malformed`);
       try {
         return ecdh.computeSecret(peer);
       } catch {
@@ -151,7 +174,12 @@ export class NodeCryptoProvider implements CryptoProvider {
     const out = Buffer.allocUnsafe(length);
     let prev: Uint8Array = EMPTY;
     for (let i = 0, off = 0; off < length; i++) {
-      prev = crypto.createHmac(hash, prk).update(prev).update(info).update(Uint8Array.of(i + 1)).digest();
+      prev = crypto
+        .createHmac(hash, prk)
+        .update(prev)
+        .update(info)
+        .update(Uint8Array.of(i + 1))
+        .digest();
       Buffer.from(prev.buffer, prev.byteOffset, Math.min(n, length - off)).copy(out, off);
       off += n;
     }

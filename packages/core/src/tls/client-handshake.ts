@@ -4,13 +4,35 @@
  * name (RFC 6125), CertificateVerify, Finished — then our Finished out.
  */
 import { isIP } from 'node:net';
-import { keyShareLength, keyShareSeedLength, KeyExchangeError, type KeyShareSecret, type NamedGroup } from '../crypto/provider.js';
+import {
+  keyShareLength,
+  keyShareSeedLength,
+  KeyExchangeError,
+  type KeyShareSecret,
+  type NamedGroup,
+} from '../crypto/provider.js';
 import { schemeFromCode, verifySignature, type SignatureScheme } from '../certs/signing.js';
 import { verifyServerChainSync } from '../certs/verify.js';
 import { TlsFatal } from './alerts.js';
 import { bytesEqual } from './codec.js';
-import { CIPHER_SUITES, ExtensionType, GROUP_CODES, HandshakeType, TLS12, TLS13, groupByCode, suiteByCode, type CipherSuite } from './constants.js';
-import { Transcript, certificateVerifyContent, type ExtensionHook, type HandshakeIo, type HandshakeMessage } from './handshake-common.js';
+import {
+  CIPHER_SUITES,
+  ExtensionType,
+  GROUP_CODES,
+  HandshakeType,
+  TLS12,
+  TLS13,
+  groupByCode,
+  suiteByCode,
+  type CipherSuite,
+} from './constants.js';
+import {
+  Transcript,
+  certificateVerifyContent,
+  type ExtensionHook,
+  type HandshakeIo,
+  type HandshakeMessage,
+} from './handshake-common.js';
 import { KeySchedule } from './key-schedule.js';
 import {
   decodeAlpn,
@@ -32,7 +54,15 @@ import {
   type Extension,
   type ServerHello,
 } from './messages.js';
-import { CERT_SCHEME_CODES, CLIENT_GROUPS, EXT, OUR_SCHEMES, clientVersions, groupCodes, schemeCodes } from './negotiation.js';
+import {
+  CERT_SCHEME_CODES,
+  CLIENT_GROUPS,
+  EXT,
+  OUR_SCHEMES,
+  clientVersions,
+  groupCodes,
+  schemeCodes,
+} from './negotiation.js';
 import type { TlsVersion } from './engine.js';
 import { Tls12ClientHandshake, clientHello12Parts, tls12Groups } from './tls12-client.js';
 import type { Tls12Suite } from './tls12-suites.js';
@@ -125,8 +155,13 @@ export class ClientHandshake {
   private sendClientHello(group: NamedGroup, cookie: Uint8Array | undefined, retried: boolean): void {
     const offer13 = this.range.max >= TLS13;
     const parts12 = this.range.min <= TLS12 ? clientHello12Parts(this.config) : undefined;
-    const share = offer13 ? this.io.provider.generateKeyShare(group, this.io.random(keyShareSeedLength(group))) : undefined;
-    const suites = [...(offer13 ? (this.config.suites ?? CIPHER_SUITES).map((s) => s.code) : []), ...(parts12?.suites ?? [])];
+    const share = offer13
+      ? this.io.provider.generateKeyShare(group, this.io.random(keyShareSeedLength(group)))
+      : undefined;
+    const suites = [
+      ...(offer13 ? (this.config.suites ?? CIPHER_SUITES).map((s) => s.code) : []),
+      ...(parts12?.suites ?? []),
+    ];
     const exts: Extension[] = [];
     const name = this.config.serverName;
     // RFC 6066 §3: no IP literals in server_name.
@@ -138,12 +173,23 @@ export class ClientHandshake {
     for (const c of parts12?.schemes ?? []) if (!schemes.includes(c)) schemes.push(c);
     exts.push({ type: ExtensionType.signature_algorithms, data: encodeU16List(schemes, 2) });
     exts.push({ type: EXT.signature_algorithms_cert, data: encodeU16List(CERT_SCHEME_CODES, 2) });
-    if (this.config.alpnProtocols?.length) exts.push({ type: ExtensionType.alpn, data: encodeAlpn(this.config.alpnProtocols) });
+    if (this.config.alpnProtocols?.length)
+      exts.push({ type: ExtensionType.alpn, data: encodeAlpn(this.config.alpnProtocols) });
     if (share) {
-      exts.push({ type: ExtensionType.supported_versions, data: clientVersions(parts12 ? [TLS13, TLS12] : [TLS13]) });
-      exts.push({ type: ExtensionType.key_share, data: encodeClientKeyShares([{ group: GROUP_CODES[group], keyExchange: share.publicKey }]) });
+      exts.push({
+        type: ExtensionType.supported_versions,
+        data: clientVersions(parts12 ? [TLS13, TLS12] : [TLS13]),
+      });
+      exts.push({
+        type: ExtensionType.key_share,
+        data: encodeClientKeyShares([{ group: GROUP_CODES[group], keyExchange: share.publicKey }]),
+      });
     }
-    if (cookie) exts.push({ type: ExtensionType.cookie, data: Uint8Array.from([cookie.length >> 8, cookie.length & 0xff, ...cookie]) });
+    if (cookie)
+      exts.push({
+        type: ExtensionType.cookie,
+        data: Uint8Array.from([cookie.length >> 8, cookie.length & 0xff, ...cookie]),
+      });
     if (parts12) exts.push(...parts12.extensions);
     const hello = encodeClientHello({
       legacyVersion: 0x0303,
@@ -161,7 +207,8 @@ export class ClientHandshake {
   handle(msg: HandshakeMessage): void {
     const state = this.state;
     const expect = (type: number, name: string) => {
-      if (msg.type !== type) throw new TlsFatal('unexpected_message', `expected ${name}, got handshake type ${msg.type}`);
+      if (msg.type !== type)
+        throw new TlsFatal('unexpected_message', `expected ${name}, got handshake type ${msg.type}`);
     };
     switch (state.kind) {
       case 'tls12':
@@ -176,7 +223,8 @@ export class ClientHandshake {
         expect(HandshakeType.encrypted_extensions, 'EncryptedExtensions');
         return this.onEncryptedExtensions(msg, state);
       case 'wait-certificate':
-        if (msg.type === HandshakeType.certificate_request) throw new TlsFatal('handshake_failure', 'client certificates are not supported');
+        if (msg.type === HandshakeType.certificate_request)
+          throw new TlsFatal('handshake_failure', 'client certificates are not supported');
         expect(HandshakeType.certificate, 'Certificate');
         return this.onCertificate(msg, state);
       case 'wait-certificate-verify':
@@ -188,13 +236,18 @@ export class ClientHandshake {
     }
   }
 
-  private onServerHello(msg: HandshakeMessage, state: Extract<ClientState, { kind: 'wait-server-hello' }>): void {
+  private onServerHello(
+    msg: HandshakeMessage,
+    state: Extract<ClientState, { kind: 'wait-server-hello' }>,
+  ): void {
     const sh: ServerHello = decodeServerHello(msg.body);
     if (!findExtension(sh.extensions, ExtensionType.supported_versions) && this.range.min <= TLS12) {
       // RFC 8446 §4.1.3: no supported_versions means TLS 1.2 (or older, which we refuse).
-      if (sh.legacyVersion !== TLS12) throw new TlsFatal('protocol_version', `server chose version 0x${sh.legacyVersion.toString(16)}`);
+      if (sh.legacyVersion !== TLS12)
+        throw new TlsFatal('protocol_version', `server chose version 0x${sh.legacyVersion.toString(16)}`);
       // RFC 8446 §4.1.4: after a HelloRetryRequest the version is settled.
-      if (state.retried) throw new TlsFatal('illegal_parameter', 'TLS 1.2 ServerHello after a HelloRetryRequest');
+      if (state.retried)
+        throw new TlsFatal('illegal_parameter', 'TLS 1.2 ServerHello after a HelloRetryRequest');
       const parts12 = clientHello12Parts(this.config);
       const machine = new Tls12ClientHandshake(this.io, this.config, this.transcript, {
         clientRandom: this.random,
@@ -205,17 +258,28 @@ export class ClientHandshake {
       this.state = { kind: 'tls12', machine };
       return machine.onServerHello(msg, sh);
     }
-    if (!bytesEqual(sh.sessionId, this.sessionId)) throw new TlsFatal('illegal_parameter', 'session id not echoed');
-    if (sh.compressionMethod !== 0) throw new TlsFatal('illegal_parameter', 'compression method must be null');
+    if (!bytesEqual(sh.sessionId, this.sessionId))
+      throw new TlsFatal('illegal_parameter', 'session id not echoed');
+    if (sh.compressionMethod !== 0)
+      throw new TlsFatal('illegal_parameter', 'compression method must be null');
     const versions = findExtension(sh.extensions, ExtensionType.supported_versions);
     // RFC 8446 §4.1.3: without supported_versions the server chose TLS 1.2 or older.
     if (!versions) throw new TlsFatal('protocol_version', 'server does not speak TLS 1.3');
-    if (decodeU16(versions, 'supported_versions') !== TLS13 || !state.share) throw new TlsFatal('illegal_parameter', 'server selected a version we did not offer');
+    if (decodeU16(versions, 'supported_versions') !== TLS13 || !state.share)
+      throw new TlsFatal('illegal_parameter', 'server selected a version we did not offer');
     const suite = suiteByCode(sh.cipherSuite);
     const offered = (this.config.suites ?? CIPHER_SUITES).map((s) => s.code);
-    if (!suite || !offered.includes(suite.code)) throw new TlsFatal('illegal_parameter', 'server selected a cipher suite we did not offer');
+    if (!suite || !offered.includes(suite.code))
+      throw new TlsFatal('illegal_parameter', 'server selected a cipher suite we did not offer');
     for (const e of sh.extensions) {
-      if (![ExtensionType.supported_versions, ExtensionType.key_share, ExtensionType.cookie, ExtensionType.pre_shared_key].includes(e.type as never)) {
+      if (
+        ![
+          ExtensionType.supported_versions,
+          ExtensionType.key_share,
+          ExtensionType.cookie,
+          ExtensionType.pre_shared_key,
+        ].includes(e.type as never)
+      ) {
         throw new TlsFatal('unsupported_extension', `unexpected extension ${e.type} in ServerHello`);
       }
     }
@@ -241,8 +305,10 @@ export class ClientHandshake {
     const shareExt = findExtension(sh.extensions, ExtensionType.key_share);
     if (!shareExt) throw new TlsFatal('missing_extension', 'ServerHello without key_share');
     const entry = decodeServerKeyShare(shareExt);
-    if (entry.group !== GROUP_CODES[ourShare.group]) throw new TlsFatal('illegal_parameter', 'server key share is for another group');
-    if (entry.keyExchange.length !== keyShareLength(ourShare.group, 'server')) throw new TlsFatal('illegal_parameter', 'malformed server key share');
+    if (entry.group !== GROUP_CODES[ourShare.group])
+      throw new TlsFatal('illegal_parameter', 'server key share is for another group');
+    if (entry.keyExchange.length !== keyShareLength(ourShare.group, 'server'))
+      throw new TlsFatal('illegal_parameter', 'malformed server key share');
     let shared: Uint8Array;
     try {
       shared = ourShare.complete(entry.keyExchange);
@@ -265,13 +331,17 @@ export class ClientHandshake {
     };
   }
 
-  private onEncryptedExtensions(msg: HandshakeMessage, state: Extract<ClientState, { kind: 'wait-encrypted-extensions' }>): void {
+  private onEncryptedExtensions(
+    msg: HandshakeMessage,
+    state: Extract<ClientState, { kind: 'wait-encrypted-extensions' }>,
+  ): void {
     const exts = decodeEncryptedExtensions(msg.body);
     let alpn: string | undefined;
     const alpnExt = findExtension(exts, ExtensionType.alpn);
     if (alpnExt) {
       const list = decodeAlpn(alpnExt);
-      if (list.length !== 1 || !this.config.alpnProtocols?.includes(list[0]!)) throw new TlsFatal('illegal_parameter', 'server chose an ALPN protocol we did not offer');
+      if (list.length !== 1 || !this.config.alpnProtocols?.includes(list[0]!))
+        throw new TlsFatal('illegal_parameter', 'server chose an ALPN protocol we did not offer');
       alpn = list[0];
     }
     const rsl = findExtension(exts, EXT.record_size_limit);
@@ -280,22 +350,38 @@ export class ClientHandshake {
     this.state = { kind: 'wait-certificate', n: state.n, alpn };
   }
 
-  private onCertificate(msg: HandshakeMessage, state: Extract<ClientState, { kind: 'wait-certificate' }>): void {
+  private onCertificate(
+    msg: HandshakeMessage,
+    state: Extract<ClientState, { kind: 'wait-certificate' }>,
+  ): void {
     const cert = decodeCertificate(msg.body);
-    if (cert.context.length !== 0) throw new TlsFatal('illegal_parameter', 'certificate_request_context must be empty');
-    if (cert.entries.length === 0) throw new TlsFatal('decode_error', 'server sent an empty certificate list');
+    if (cert.context.length !== 0)
+      throw new TlsFatal('illegal_parameter', 'certificate_request_context must be empty');
+    if (cert.entries.length === 0)
+      throw new TlsFatal('decode_error', 'server sent an empty certificate list');
     this.transcript.add(msg.raw);
-    this.state = { kind: 'wait-certificate-verify', n: state.n, alpn: state.alpn, chain: cert.entries.map((e) => e.data) };
+    this.state = {
+      kind: 'wait-certificate-verify',
+      n: state.n,
+      alpn: state.alpn,
+      chain: cert.entries.map((e) => e.data),
+    };
   }
 
-  private onCertificateVerify(msg: HandshakeMessage, state: Extract<ClientState, { kind: 'wait-certificate-verify' }>): void {
+  private onCertificateVerify(
+    msg: HandshakeMessage,
+    state: Extract<ClientState, { kind: 'wait-certificate-verify' }>,
+  ): void {
     const cv = decodeCertificateVerify(msg.body);
     const scheme = schemeFromCode(cv.scheme);
-    if (!scheme || !OUR_SCHEMES.includes(scheme)) throw new TlsFatal('illegal_parameter', `signature scheme 0x${cv.scheme.toString(16)} was not offered`);
+    if (!scheme || !OUR_SCHEMES.includes(scheme))
+      throw new TlsFatal('illegal_parameter', `signature scheme 0x${cv.scheme.toString(16)} was not offered`);
     const content = certificateVerifyContent('server', this.transcript.current());
     let ok: boolean;
     try {
-      ok = verifySignature(state.chain[0]!, scheme, content, cv.signature, { minRsaBits: this.config.minRsaBits });
+      ok = verifySignature(state.chain[0]!, scheme, content, cv.signature, {
+        minRsaBits: this.config.minRsaBits,
+      });
     } catch (err) {
       throw new TlsFatal('bad_certificate', `cannot read the server certificate: ${(err as Error).message}`);
     }
@@ -307,13 +393,22 @@ export class ClientHandshake {
   private onFinished(msg: HandshakeMessage, state: Extract<ClientState, { kind: 'wait-finished' }>): void {
     const { n } = state;
     const expected = n.schedule.finishedVerifyData(n.serverHsSecret, this.transcript.current());
-    if (!bytesEqual(expected, msg.body)) throw new TlsFatal('decrypt_error', 'server Finished does not verify');
+    if (!bytesEqual(expected, msg.body))
+      throw new TlsFatal('decrypt_error', 'server Finished does not verify');
     this.transcript.add(msg.raw);
     // RFC 6125 name check and path validation; with rejectUnauthorized a failure is fatal.
-    this.verdict = verifyServerChainSync(state.chain, { ca: this.config.ca, serverName: this.config.serverName, now: this.config.now?.() });
+    this.verdict = verifyServerChainSync(state.chain, {
+      ca: this.config.ca,
+      serverName: this.config.serverName,
+      now: this.config.now?.(),
+    });
     if (!this.verdict.ok && this.config.rejectUnauthorized) {
       const reason = this.verdict.reason ?? 'certificate rejected';
-      const alert = /expired|not yet valid/i.test(reason) ? 'certificate_expired' : /trust|anchor|issuer|self.signed/i.test(reason) ? 'unknown_ca' : 'bad_certificate';
+      const alert = /expired|not yet valid/i.test(reason)
+        ? 'certificate_expired'
+        : /trust|anchor|issuer|self.signed/i.test(reason)
+          ? 'unknown_ca'
+          : 'bad_certificate';
       throw new TlsFatal(alert, `server certificate rejected: ${reason}`);
     }
     const ap = n.schedule.applicationTrafficSecrets(this.transcript.current());
@@ -322,7 +417,10 @@ export class ClientHandshake {
     this.io.keyLog('EXPORTER_SECRET', this.random, ap.exporter);
     // RFC 8446 Appendix D.4: one change_cipher_spec before our first encrypted message.
     if (this.sessionId.length > 0 && !this.sentCcs) this.io.sendChangeCipherSpec();
-    const finished = encodeHandshake(HandshakeType.finished, n.schedule.finishedVerifyData(n.clientHsSecret, this.transcript.current()));
+    const finished = encodeHandshake(
+      HandshakeType.finished,
+      n.schedule.finishedVerifyData(n.clientHsSecret, this.transcript.current()),
+    );
     this.transcript.add(finished);
     this.io.sendHandshake(finished);
     this.io.setWriteSecret(n.suite, ap.client);

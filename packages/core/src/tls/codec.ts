@@ -77,7 +77,8 @@ export class Writer {
   vec(prefix: 1 | 2 | 3, body: Uint8Array | Writer): this {
     const b = body instanceof Writer ? body.finish() : body;
     const max = prefix === 1 ? 0xff : prefix === 2 ? 0xffff : 0xffffff;
-    if (b.length > max) throw new RangeError(`vector of ${b.length} bytes does not fit a ${prefix}-byte length`);
+    if (b.length > max)
+      throw new RangeError(`vector of ${b.length} bytes does not fit a ${prefix}-byte length`);
     if (prefix === 1) this.u8(b.length);
     else if (prefix === 2) this.u16(b.length);
     else this.u24(b.length);
@@ -91,7 +92,10 @@ export class Writer {
   }
 }
 
-export function concatBytes(parts: readonly Uint8Array[], size = parts.reduce((n, p) => n + p.length, 0)): Uint8Array {
+export function concatBytes(
+  parts: readonly Uint8Array[],
+  size = parts.reduce((n, p) => n + p.length, 0),
+): Uint8Array {
   const out = new Uint8Array(size);
   let off = 0;
   for (const p of parts) {

@@ -58,10 +58,12 @@ export class TlsConnection {
       provider: options.provider,
       random: options.random ?? ((n) => options.provider.randomBytes(n)),
       sendHandshake: (m) => this.records.protect(ContentType.handshake, m, this.output),
-      sendChangeCipherSpec: () => this.output.push(Uint8Array.of(ContentType.change_cipher_spec, 3, 3, 0, 1, 1)),
+      sendChangeCipherSpec: () =>
+        this.output.push(Uint8Array.of(ContentType.change_cipher_spec, 3, 3, 0, 1, 1)),
       setReadSecret: (suite, secret) => {
         // RFC 8446 §5.1: handshake messages must not span a key change.
-        if (this.handshakeBuffer.length > 0) throw new TlsFatal('unexpected_message', 'handshake message spans a key change');
+        if (this.handshakeBuffer.length > 0)
+          throw new TlsFatal('unexpected_message', 'handshake message spans a key change');
         this.suite = suite;
         this.readSecret = secret;
         this.records.setReadKeys(suite, this.scheduleFor(suite).trafficKeys(secret));
@@ -74,13 +76,15 @@ export class TlsConnection {
       },
       setProtection12: (direction, protection) => {
         // RFC 5246 §7.1: a handshake message must not span the ChangeCipherSpec.
-        if (direction === 'read' && this.handshakeBuffer.length > 0) throw new TlsFatal('unexpected_message', 'handshake message spans ChangeCipherSpec');
+        if (direction === 'read' && this.handshakeBuffer.length > 0)
+          throw new TlsFatal('unexpected_message', 'handshake message spans ChangeCipherSpec');
         this.records.setProtection12(direction, protection);
       },
       pinRecordVersion12: () => {
         this.records.pinnedVersion = 0x0303;
       },
-      keyLog: (label, clientRandom, secret) => options.keyLog?.(`${label} ${hex(clientRandom)} ${hex(secret)}`),
+      keyLog: (label, clientRandom, secret) =>
+        options.keyLog?.(`${label} ${hex(clientRandom)} ${hex(secret)}`),
       complete: (result) => {
         this.result = result;
         this.state = 'open';
@@ -92,7 +96,10 @@ export class TlsConnection {
         this.records.maxFragment = Math.min(this.records.maxFragment, limit - 1);
       },
     };
-    this.machine = options.role === 'server' ? new ServerHandshake(io, options.server) : new ClientHandshake(io, options.client);
+    this.machine =
+      options.role === 'server'
+        ? new ServerHandshake(io, options.server)
+        : new ClientHandshake(io, options.client);
   }
 
   private readonly schedules = new Map<number, KeySchedule>();
@@ -128,7 +135,11 @@ export class TlsConnection {
     if (this.state === 'closed' || this.readClosed) return;
     this.guard(() => {
       this.records.push(data);
-      for (let rec = this.records.nextRecord(); rec; rec = this.state === 'closed' ? undefined : this.records.nextRecord()) {
+      for (
+        let rec = this.records.nextRecord();
+        rec;
+        rec = this.state === 'closed' ? undefined : this.records.nextRecord()
+      ) {
         if (rec.type === ContentType.change_cipher_spec) {
           // RFC 8446 §5: one byte 0x01, only during the handshake, never protected.
           if (!this.machine.acceptsChangeCipherSpec || rec.body.length !== 1 || rec.body[0] !== 1) {
@@ -141,13 +152,16 @@ export class TlsConnection {
         let type = rec.type;
         let content = rec.body;
         // A peer that failed before deriving keys may still send its alert in the clear.
-        const plainAlert = rec.type === ContentType.alert && this.state === 'handshaking' && rec.body.length === 2;
+        const plainAlert =
+          rec.type === ContentType.alert && this.state === 'handshaking' && rec.body.length === 2;
         if (this.records.isReadProtected && !plainAlert) ({ type, content } = this.records.unprotect(rec));
-        else if (type === ContentType.application_data) throw new TlsFatal('unexpected_message', 'application data before keys');
+        else if (type === ContentType.application_data)
+          throw new TlsFatal('unexpected_message', 'application data before keys');
         if (type === ContentType.alert) this.onAlert(content);
         else if (type === ContentType.handshake) this.onHandshakeBytes(content);
         else if (type === ContentType.application_data) {
-          if (this.state !== 'open') throw new TlsFatal('unexpected_message', 'application data during the handshake');
+          if (this.state !== 'open')
+            throw new TlsFatal('unexpected_message', 'application data during the handshake');
           if (content.length > 0) this.events.push({ type: 'data', data: content });
         } else throw new TlsFatal('unexpected_message', `content type ${type}`);
         if (this.readClosed) break;
@@ -157,7 +171,8 @@ export class TlsConnection {
 
   /** Application data to protect and send. */
   send(data: Uint8Array): void {
-    if (this.state !== 'open' || this.writeClosed) throw new TlsFatal('internal_error', 'connection is not open for writing');
+    if (this.state !== 'open' || this.writeClosed)
+      throw new TlsFatal('internal_error', 'connection is not open for writing');
     this.guard(() => {
       let off = 0;
       while (off < data.length) {
@@ -165,7 +180,8 @@ export class TlsConnection {
         this.records.protect(ContentType.application_data, data.subarray(off, off + n), this.output);
         off += n;
         // TLS 1.2 has no KeyUpdate; its AEAD nonces last 2^64 records (RFC 5288 §3, RFC 7905 §2).
-        if (++this.recordsUnderKey >= this.keyUpdateAfter && this.result?.version !== 'TLSv1.2') this.updateWriteKey(false);
+        if (++this.recordsUnderKey >= this.keyUpdateAfter && this.result?.version !== 'TLSv1.2')
+          this.updateWriteKey(false);
       }
     });
   }
@@ -194,7 +210,12 @@ export class TlsConnection {
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Uint8Array {
     if (!this.result) throw new Error('handshake not complete');
     if (this.result.exporter) return this.result.exporter(label, context, length);
-    return this.result.schedule!.exportKeyingMaterial(this.result.exporterSecret, label, context ?? new Uint8Array(0), length);
+    return this.result.schedule!.exportKeyingMaterial(
+      this.result.exporterSecret,
+      label,
+      context ?? new Uint8Array(0),
+      length,
+    );
   }
 
   /** Ask the peer to update its keys too (RFC 8446 §4.6.3). */
@@ -207,7 +228,8 @@ export class TlsConnection {
     try {
       fn();
     } catch (err) {
-      const fatal = err instanceof TlsFatal ? err : new TlsFatal('internal_error', (err as Error).message ?? String(err));
+      const fatal =
+        err instanceof TlsFatal ? err : new TlsFatal('internal_error', (err as Error).message ?? String(err));
       this.fail(fatal.alert, fatal.message);
     }
   }
@@ -224,7 +246,8 @@ export class TlsConnection {
   }
 
   private sendAlert(alert: AlertName): void {
-    const level = alert === 'close_notify' || alert === 'user_canceled' || alert === 'no_renegotiation' ? 1 : 2;
+    const level =
+      alert === 'close_notify' || alert === 'user_canceled' || alert === 'no_renegotiation' ? 1 : 2;
     this.records.protect(ContentType.alert, Uint8Array.of(level, ALERT_CODES[alert]), this.output);
   }
 
@@ -240,7 +263,12 @@ export class TlsConnection {
     if (code === ALERT_CODES.user_canceled) return;
     // RFC 8446 §6.2: every other alert is fatal, whatever its level says.
     this.state = 'closed';
-    this.events.push({ type: 'fatal', alert: alertName(code), message: `peer sent ${alertName(code)}`, sentByPeer: true });
+    this.events.push({
+      type: 'fatal',
+      alert: alertName(code),
+      message: `peer sent ${alertName(code)}`,
+      sentByPeer: true,
+    });
   }
 
   private onHandshakeBytes(content: Uint8Array): void {
@@ -248,7 +276,8 @@ export class TlsConnection {
     let buf = this.handshakeBuffer.length ? concat(this.handshakeBuffer, content) : content;
     while (buf.length >= 4) {
       const len = (buf[1]! << 16) | (buf[2]! << 8) | buf[3]!;
-      if (len > MAX_HANDSHAKE_MESSAGE) throw new TlsFatal('decode_error', `handshake message of ${len} bytes`);
+      if (len > MAX_HANDSHAKE_MESSAGE)
+        throw new TlsFatal('decode_error', `handshake message of ${len} bytes`);
       if (buf.length < 4 + len) break;
       const raw = buf.subarray(0, 4 + len);
       buf = buf.subarray(4 + len);
@@ -266,7 +295,8 @@ export class TlsConnection {
     if (this.result?.version === 'TLSv1.2') return this.onPostHandshake12(msg);
     if (msg.type === HandshakeType.key_update) {
       const requested = decodeKeyUpdate(msg.body);
-      if (this.handshakeBuffer.length > 0) throw new TlsFatal('unexpected_message', 'KeyUpdate spans a key change');
+      if (this.handshakeBuffer.length > 0)
+        throw new TlsFatal('unexpected_message', 'KeyUpdate spans a key change');
       this.readSecret = this.result!.schedule!.nextTrafficSecret(this.readSecret!);
       this.records.setReadKeys(this.suite!, this.scheduleFor(this.suite!).trafficKeys(this.readSecret));
       if (requested && !this.writeClosed) this.updateWriteKey(false);
@@ -287,7 +317,8 @@ export class TlsConnection {
    */
   private onPostHandshake12(msg: HandshakeMessage): void {
     const client = this.options.role === 'client';
-    if (client && msg.type === HandshakeType12.hello_request && msg.body.length === 0) return this.sendAlert('no_renegotiation');
+    if (client && msg.type === HandshakeType12.hello_request && msg.body.length === 0)
+      return this.sendAlert('no_renegotiation');
     if (!client && msg.type === HandshakeType.client_hello) return this.sendAlert('no_renegotiation');
     throw new TlsFatal('unexpected_message', `handshake message ${msg.type} after the handshake`);
   }

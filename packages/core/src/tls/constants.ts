@@ -1,7 +1,12 @@
 /** Code points from the IANA TLS registries used by the engine (RFC 8446 §4, §B.3). */
 import type { AeadName, HashName, NamedGroup } from '../crypto/provider.js';
 
-export const ContentType = { change_cipher_spec: 20, alert: 21, handshake: 22, application_data: 23 } as const;
+export const ContentType = {
+  change_cipher_spec: 20,
+  alert: 21,
+  handshake: 22,
+  application_data: 23,
+} as const;
 
 export const HandshakeType = {
   client_hello: 1,
@@ -44,7 +49,13 @@ export interface CipherSuite {
 export const CIPHER_SUITES: readonly CipherSuite[] = [
   { code: 0x1301, name: 'TLS_AES_128_GCM_SHA256', aead: 'aes-128-gcm', hash: 'sha256', keyLength: 16 },
   { code: 0x1302, name: 'TLS_AES_256_GCM_SHA384', aead: 'aes-256-gcm', hash: 'sha384', keyLength: 32 },
-  { code: 0x1303, name: 'TLS_CHACHA20_POLY1305_SHA256', aead: 'chacha20-poly1305', hash: 'sha256', keyLength: 32 },
+  {
+    code: 0x1303,
+    name: 'TLS_CHACHA20_POLY1305_SHA256',
+    aead: 'chacha20-poly1305',
+    hash: 'sha256',
+    keyLength: 32,
+  },
 ];
 
 export function suiteByCode(code: number): CipherSuite | undefined {

@@ -49,7 +49,10 @@ export class KeySchedule {
   }
 
   /** Early Secret (no PSK) → Handshake Secret; returns the two handshake traffic secrets. */
-  handshakeTrafficSecrets(sharedSecret: Uint8Array, helloHash: Uint8Array): { client: Uint8Array; server: Uint8Array } {
+  handshakeTrafficSecrets(
+    sharedSecret: Uint8Array,
+    helloHash: Uint8Array,
+  ): { client: Uint8Array; server: Uint8Array } {
     const early = this.provider.hkdfExtract(this.suite.hash, EMPTY, this.zeros);
     const derived = this.deriveSecret(early, 'derived', this.hash(EMPTY));
     this.handshakeSecret = this.provider.hkdfExtract(this.suite.hash, derived, sharedSecret);
@@ -60,7 +63,11 @@ export class KeySchedule {
   }
 
   /** Master Secret → application traffic secrets and exporter secret (transcript up to server Finished). */
-  applicationTrafficSecrets(serverFinishedHash: Uint8Array): { client: Uint8Array; server: Uint8Array; exporter: Uint8Array } {
+  applicationTrafficSecrets(serverFinishedHash: Uint8Array): {
+    client: Uint8Array;
+    server: Uint8Array;
+    exporter: Uint8Array;
+  } {
     const derived = this.deriveSecret(this.handshakeSecret, 'derived', this.hash(EMPTY));
     this.masterSecret = this.provider.hkdfExtract(this.suite.hash, derived, this.zeros);
     return {
@@ -89,7 +96,12 @@ export class KeySchedule {
   }
 
   /** RFC 8446 §7.5 TLS-Exporter. */
-  exportKeyingMaterial(exporterSecret: Uint8Array, label: string, context: Uint8Array, length: number): Uint8Array {
+  exportKeyingMaterial(
+    exporterSecret: Uint8Array,
+    label: string,
+    context: Uint8Array,
+    length: number,
+  ): Uint8Array {
     const secret = this.deriveSecret(exporterSecret, label, this.hash(EMPTY));
     return this.expandLabel(secret, 'exporter', this.hash(context), length);
   }

@@ -141,7 +141,10 @@ export function decodeEncryptedExtensions(body: Uint8Array): Extension[] {
 }
 
 export function encodeEncryptedExtensions(exts: readonly Extension[]): Uint8Array {
-  return encodeHandshake(HandshakeType.encrypted_extensions, new Writer().vec(2, encodeExtensions(exts)).finish());
+  return encodeHandshake(
+    HandshakeType.encrypted_extensions,
+    new Writer().vec(2, encodeExtensions(exts)).finish(),
+  );
 }
 
 export function decodeCertificate(body: Uint8Array): CertificateMessage {
@@ -174,7 +177,10 @@ export function decodeCertificateVerify(body: Uint8Array): { scheme: number; sig
 }
 
 export function encodeCertificateVerify(scheme: number, signature: Uint8Array): Uint8Array {
-  return encodeHandshake(HandshakeType.certificate_verify, new Writer().u16(scheme).vec(2, signature).finish());
+  return encodeHandshake(
+    HandshakeType.certificate_verify,
+    new Writer().u16(scheme).vec(2, signature).finish(),
+  );
 }
 
 export function decodeCertificateRequest(body: Uint8Array): { context: Uint8Array; extensions: Extension[] } {

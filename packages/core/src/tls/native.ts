@@ -111,26 +111,31 @@ export class NativeTlsEngine implements TlsEngine {
   async accept(socket: Duplex, options: TlsServerOptions): Promise<TlsStream> {
     const defaultKey = options.certificates.select(undefined);
     let serverName: string | undefined;
-    const tlsSocket = new tls.TLSSocket(socket as never, {
-      isServer: true,
-      secureContext: this.contextFor(defaultKey, options),
-      ALPNProtocols: options.alpnProtocols ? [...options.alpnProtocols] : undefined,
-      SNICallback: (name, cb) => {
-        serverName = name;
-        try {
-          cb(null, this.contextFor(options.certificates.select(name), options));
-        } catch (err) {
-          cb(err as Error);
-        }
-      },
-    } as tls.TLSSocketOptions);
-    if (options.keyLog) tlsSocket.on('keylog', (line: Buffer) => options.keyLog!(line.toString('latin1').trimEnd()));
+    const tlsSocket = new tls.TLSSocket(
+      socket as never,
+      {
+        isServer: true,
+        secureContext: this.contextFor(defaultKey, options),
+        ALPNProtocols: options.alpnProtocols ? [...options.alpnProtocols] : undefined,
+        SNICallback: (name, cb) => {
+          serverName = name;
+          try {
+            cb(null, this.contextFor(options.certificates.select(name), options));
+          } catch (err) {
+            cb(err as Error);
+          }
+        },
+      } as tls.TLSSocketOptions,
+    );
+    if (options.keyLog)
+      tlsSocket.on('keylog', (line: Buffer) => options.keyLog!(line.toString('latin1').trimEnd()));
     await handshake(tlsSocket, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 'server');
     return asTlsStream(tlsSocket, sessionOf(tlsSocket, serverName));
   }
 
   async connect(socket: Duplex, options: TlsClientOptions): Promise<TlsStream> {
-    const ca = options.ca === undefined ? undefined : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
+    const ca =
+      options.ca === undefined ? undefined : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
     const rejectUnauthorized = options.rejectUnauthorized ?? true;
     const tlsSocket = tls.connect({
       socket: socket as never,
@@ -141,7 +146,8 @@ export class NativeTlsEngine implements TlsEngine {
       minVersion: options.minVersion ?? 'TLSv1.2',
       maxVersion: options.maxVersion ?? 'TLSv1.3',
     });
-    if (options.keyLog) tlsSocket.on('keylog', (line: Buffer) => options.keyLog!(line.toString('latin1').trimEnd()));
+    if (options.keyLog)
+      tlsSocket.on('keylog', (line: Buffer) => options.keyLog!(line.toString('latin1').trimEnd()));
     await handshake(tlsSocket, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 'client');
     return asTlsStream(tlsSocket, sessionOf(tlsSocket, options.serverName));
   }

@@ -14,7 +14,12 @@ export const EXT = {
 } as const;
 
 /** Our group preference for the server's choice among shares the client sent. */
-export const SERVER_GROUP_PREFERENCE: readonly NamedGroup[] = ['X25519MLKEM768', 'x25519', 'secp256r1', 'secp384r1'];
+export const SERVER_GROUP_PREFERENCE: readonly NamedGroup[] = [
+  'X25519MLKEM768',
+  'x25519',
+  'secp256r1',
+  'secp384r1',
+];
 
 /** What our client offers (key share for the first only, HelloRetryRequest gets the rest). */
 export const CLIENT_GROUPS: readonly NamedGroup[] = ['x25519', 'secp256r1', 'secp384r1', 'X25519MLKEM768'];
@@ -38,7 +43,9 @@ export const CERT_SCHEME_CODES: readonly number[] = [
  * putting ChaCha20 first among what it offers gets it (it likely lacks AES hardware).
  */
 export function chooseSuite(offered: readonly number[]): CipherSuite | undefined {
-  const ours = offered.map((c) => CIPHER_SUITES.find((s) => s.code === c)).filter((s): s is CipherSuite => s !== undefined);
+  const ours = offered
+    .map((c) => CIPHER_SUITES.find((s) => s.code === c))
+    .filter((s): s is CipherSuite => s !== undefined);
   if (ours.length === 0) return undefined;
   if (ours[0]!.aead === 'chacha20-poly1305') return ours[0];
   return CIPHER_SUITES.find((s) => ours.includes(s));

@@ -43,7 +43,8 @@ class DirectionState {
   }
   /** The whole protected record (header included), in one allocation where the AEAD allows. */
   sealRecord(header: Uint8Array, fragment: Uint8Array, type: number): Uint8Array {
-    if (this.aead.sealWithHeader) return this.aead.sealWithHeader(this.nextNonce(), header, [fragment, Uint8Array.of(type)]);
+    if (this.aead.sealWithHeader)
+      return this.aead.sealWithHeader(this.nextNonce(), header, [fragment, Uint8Array.of(type)]);
     const inner = new Uint8Array(fragment.length + 1);
     inner.set(fragment, 0);
     inner[fragment.length] = type;
@@ -130,10 +131,14 @@ export class RecordLayer {
     this.checkType(type);
     // §5.1: legacy_record_version is 0x0303, except 0x0301 (or older) on an initial ClientHello;
     // anything not 0x03xx is not TLS at all.
-    if (b[o + 1] !== 3) throw new TlsFatal('decode_error', `record version 0x${version.toString(16)} is not TLS`);
+    if (b[o + 1] !== 3)
+      throw new TlsFatal('decode_error', `record version 0x${version.toString(16)} is not TLS`);
     // TLS 1.3 ignores legacy_record_version (§5.1); TLS 1.2 peers send the negotiated one.
     if (this.pinnedVersion !== undefined && version !== this.pinnedVersion) {
-      throw new TlsFatal('protocol_version', `record version 0x${version.toString(16)} after TLS 1.2 was negotiated`);
+      throw new TlsFatal(
+        'protocol_version',
+        `record version 0x${version.toString(16)} after TLS 1.2 was negotiated`,
+      );
     }
     if (length > (this.reader ? MAX_CIPHERTEXT : this.reader12 ? MAX_CIPHERTEXT_12 : MAX_PLAINTEXT)) {
       throw new TlsFatal('record_overflow', `record of ${length} bytes`);
@@ -147,7 +152,8 @@ export class RecordLayer {
   /** Reject garbage as soon as the first byte shows it, rather than waiting for 5 bytes. */
   private checkHeaderPrefix(avail: number): void {
     this.checkType(this.buffer[this.offset]);
-    if (avail >= 2 && this.buffer[this.offset + 1] !== 3) throw new TlsFatal('decode_error', 'record is not TLS');
+    if (avail >= 2 && this.buffer[this.offset + 1] !== 3)
+      throw new TlsFatal('decode_error', 'record is not TLS');
   }
 
   private checkType(type: number): void {
@@ -165,12 +171,22 @@ export class RecordLayer {
     if (this.reader12) return { type: record.type, content: this.reader12.open(record.type, record.body) };
     const reader = this.reader!;
     if (record.type !== ContentType.application_data) {
-      throw new TlsFatal('unexpected_message', `unprotected record of type ${record.type} after keys changed`);
+      throw new TlsFatal(
+        'unexpected_message',
+        `unprotected record of type ${record.type} after keys changed`,
+      );
     }
-    const aad = Uint8Array.of(ContentType.application_data, 3, 3, record.body.length >> 8, record.body.length & 0xff);
+    const aad = Uint8Array.of(
+      ContentType.application_data,
+      3,
+      3,
+      record.body.length >> 8,
+      record.body.length & 0xff,
+    );
     const inner = reader.open(aad, record.body);
     if (!inner) throw new TlsFatal('bad_record_mac', 'record authentication failed');
-    if (inner.length > MAX_PLAINTEXT + 1) throw new TlsFatal('record_overflow', `inner plaintext of ${inner.length} bytes`);
+    if (inner.length > MAX_PLAINTEXT + 1)
+      throw new TlsFatal('record_overflow', `inner plaintext of ${inner.length} bytes`);
     let end = inner.length - 1;
     while (end >= 0 && inner[end] === 0) end--;
     if (end < 0) throw new TlsFatal('unexpected_message', 'inner plaintext has no content type');

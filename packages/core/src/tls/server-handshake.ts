@@ -4,13 +4,31 @@
  * client Finished in. No client certificates, no PSK, no 0-RTT.
  */
 import { keyShareLength, keyShareSeedLength, KeyExchangeError, type NamedGroup } from '../crypto/provider.js';
-import { loadSigningKey, SIGNATURE_SCHEME_CODES, type SignatureScheme, type SigningKey } from '../certs/signing.js';
+import {
+  loadSigningKey,
+  SIGNATURE_SCHEME_CODES,
+  type SignatureScheme,
+  type SigningKey,
+} from '../certs/signing.js';
 import { parsePemChain } from '../certs/pem.js';
 import type { CertificateSource, CertifiedKey } from './engine.js';
 import { TlsFatal } from './alerts.js';
 import { bytesEqual } from './codec.js';
-import { ExtensionType, GROUP_CODES, HRR_RANDOM, HandshakeType, TLS13, type CipherSuite } from './constants.js';
-import { Transcript, certificateVerifyContent, type ExtensionHook, type HandshakeIo, type HandshakeMessage } from './handshake-common.js';
+import {
+  ExtensionType,
+  GROUP_CODES,
+  HRR_RANDOM,
+  HandshakeType,
+  TLS13,
+  type CipherSuite,
+} from './constants.js';
+import {
+  Transcript,
+  certificateVerifyContent,
+  type ExtensionHook,
+  type HandshakeIo,
+  type HandshakeMessage,
+} from './handshake-common.js';
 import { KeySchedule } from './key-schedule.js';
 import {
   decodeAlpn,
@@ -50,8 +68,21 @@ export interface ServerHandshakeConfig {
 
 type ServerState =
   | { kind: 'wait-client-hello' }
-  | { kind: 'wait-client-hello-2'; first: ClientHello; suite: CipherSuite; group: NamedGroup; cookie: Uint8Array }
-  | { kind: 'wait-finished'; schedule: KeySchedule; clientHsSecret: Uint8Array; clientApSecret: Uint8Array; exporter: Uint8Array; facts: Facts }
+  | {
+      kind: 'wait-client-hello-2';
+      first: ClientHello;
+      suite: CipherSuite;
+      group: NamedGroup;
+      cookie: Uint8Array;
+    }
+  | {
+      kind: 'wait-finished';
+      schedule: KeySchedule;
+      clientHsSecret: Uint8Array;
+      clientApSecret: Uint8Array;
+      exporter: Uint8Array;
+      facts: Facts;
+    }
   | { kind: 'done' }
   /** Version negotiation chose TLS 1.2: that state machine runs the rest. */
   | { kind: 'tls12'; machine: Tls12ServerHandshake };
@@ -69,7 +100,10 @@ const signingKeys = new WeakMap<CertifiedKey, { key: SigningKey; chain: Uint8Arr
 function signerFor(certified: CertifiedKey) {
   let s = signingKeys.get(certified);
   if (!s) {
-    s = { key: certified.signingKey ?? loadSigningKey(certified.privateKeyPem), chain: parsePemChain(certified.certificateChainPem) };
+    s = {
+      key: certified.signingKey ?? loadSigningKey(certified.privateKeyPem),
+      chain: parsePemChain(certified.certificateChainPem),
+    };
     signingKeys.set(certified, s);
   }
   return s;
@@ -110,13 +144,16 @@ export class ServerHandshake {
       case 'tls12':
         return state.machine.handle(msg);
       case 'wait-client-hello':
-        if (msg.type !== HandshakeType.client_hello) throw new TlsFatal('unexpected_message', `expected ClientHello, got ${msg.type}`);
+        if (msg.type !== HandshakeType.client_hello)
+          throw new TlsFatal('unexpected_message', `expected ClientHello, got ${msg.type}`);
         return this.onClientHello(msg, undefined);
       case 'wait-client-hello-2':
-        if (msg.type !== HandshakeType.client_hello) throw new TlsFatal('unexpected_message', `expected ClientHello, got ${msg.type}`);
+        if (msg.type !== HandshakeType.client_hello)
+          throw new TlsFatal('unexpected_message', `expected ClientHello, got ${msg.type}`);
         return this.onClientHello(msg, state);
       case 'wait-finished':
-        if (msg.type !== HandshakeType.finished) throw new TlsFatal('unexpected_message', `expected Finished, got ${msg.type}`);
+        if (msg.type !== HandshakeType.finished)
+          throw new TlsFatal('unexpected_message', `expected Finished, got ${msg.type}`);
         return this.onFinished(msg, state);
       case 'done':
         throw new TlsFatal('unexpected_message', `handshake message ${msg.type} after the handshake`);
@@ -128,7 +165,10 @@ export class ServerHandshake {
     return (this.config.groups ?? SERVER_GROUP_PREFERENCE).filter((g) => available.includes(g));
   }
 
-  private onClientHello(msg: HandshakeMessage, retry: Extract<ServerState, { kind: 'wait-client-hello-2' }> | undefined): void {
+  private onClientHello(
+    msg: HandshakeMessage,
+    retry: Extract<ServerState, { kind: 'wait-client-hello-2' }> | undefined,
+  ): void {
     const ch = decodeClientHello(msg.body);
     if (!retry && chooseServerVersion(ch, this.range) !== TLS13) {
       const machine = new Tls12ServerHandshake(this.io, this.config, this.range);
@@ -147,25 +187,34 @@ export class ServerHandshake {
     const suite = chooseSuite(ch.cipherSuites);
     if (!suite) throw new TlsFatal('handshake_failure', 'no cipher suite in common');
     const sigExt = findExtension(ch.extensions, ExtensionType.signature_algorithms);
-    if (!sigExt) throw new TlsFatal('missing_extension', 'signature_algorithms is required (RFC 8446 §4.2.3)');
+    if (!sigExt)
+      throw new TlsFatal('missing_extension', 'signature_algorithms is required (RFC 8446 §4.2.3)');
     const clientSchemes = decodeU16List(sigExt, 2, 2, 'signature_algorithms');
     const groupsExt = findExtension(ch.extensions, ExtensionType.supported_groups);
     const shareExt = findExtension(ch.extensions, ExtensionType.key_share);
-    if (!groupsExt || !shareExt) throw new TlsFatal('missing_extension', 'supported_groups and key_share are required');
+    if (!groupsExt || !shareExt)
+      throw new TlsFatal('missing_extension', 'supported_groups and key_share are required');
     const clientGroups = decodeU16List(groupsExt, 2, 2, 'supported_groups');
     const shares = decodeClientKeyShares(shareExt);
-    for (const sh of shares) if (!clientGroups.includes(sh.group)) throw new TlsFatal('illegal_parameter', 'key share for a group not in supported_groups');
+    for (const sh of shares)
+      if (!clientGroups.includes(sh.group))
+        throw new TlsFatal('illegal_parameter', 'key share for a group not in supported_groups');
 
     if (retry) {
       // RFC 8446 §4.1.2: the second ClientHello repeats the first but for key_share, cookie, padding.
       if (!bytesEqual(ch.random, retry.first.random) || !bytesEqual(ch.sessionId, retry.first.sessionId)) {
         throw new TlsFatal('illegal_parameter', 'second ClientHello changed random or session id');
       }
-      if (chooseSuite(ch.cipherSuites)?.code !== retry.suite.code) throw new TlsFatal('illegal_parameter', 'second ClientHello changed cipher suites');
+      if (chooseSuite(ch.cipherSuites)?.code !== retry.suite.code)
+        throw new TlsFatal('illegal_parameter', 'second ClientHello changed cipher suites');
       const cookie = findExtension(ch.extensions, ExtensionType.cookie);
-      if (!cookie || !bytesEqual(decodeCookie(cookie), retry.cookie)) throw new TlsFatal('illegal_parameter', 'cookie missing or changed');
+      if (!cookie || !bytesEqual(decodeCookie(cookie), retry.cookie))
+        throw new TlsFatal('illegal_parameter', 'cookie missing or changed');
       if (shares.length !== 1 || shares[0]!.group !== GROUP_CODES[retry.group]) {
-        throw new TlsFatal('illegal_parameter', 'second ClientHello must carry exactly the requested key share');
+        throw new TlsFatal(
+          'illegal_parameter',
+          'second ClientHello must carry exactly the requested key share',
+        );
       }
     }
 
@@ -184,7 +233,8 @@ export class ServerHandshake {
       if (!g) throw new TlsFatal('handshake_failure', 'no key exchange group in common');
       return this.helloRetry(msg, ch, suite, g);
     }
-    if (chosen.share.length !== keyShareLength(chosen.group, 'client')) throw new TlsFatal('illegal_parameter', `malformed ${chosen.group} key share`);
+    if (chosen.share.length !== keyShareLength(chosen.group, 'client'))
+      throw new TlsFatal('illegal_parameter', `malformed ${chosen.group} key share`);
 
     const serverNameExt = findExtension(ch.extensions, ExtensionType.server_name);
     const serverName = serverNameExt ? decodeServerName(serverNameExt) : undefined;
@@ -206,7 +256,11 @@ export class ServerHandshake {
     const serverRandom = this.io.random(32);
     let response;
     try {
-      response = this.io.provider.respondKeyShare(chosen.group, chosen.share, this.io.random(keyShareSeedLength(chosen.group)));
+      response = this.io.provider.respondKeyShare(
+        chosen.group,
+        chosen.share,
+        this.io.random(keyShareSeedLength(chosen.group)),
+      );
     } catch (err) {
       if (err instanceof KeyExchangeError) throw new TlsFatal('illegal_parameter', err.message);
       throw err;
@@ -215,7 +269,10 @@ export class ServerHandshake {
     // ServerHello (RFC 8446 §4.1.3).
     const shExtensions = this.hook('ServerHello', [
       { type: ExtensionType.supported_versions, data: u16Bytes(TLS13) },
-      { type: ExtensionType.key_share, data: encodeServerKeyShare({ group: GROUP_CODES[chosen.group], keyExchange: response.publicKey }) },
+      {
+        type: ExtensionType.key_share,
+        data: encodeServerKeyShare({ group: GROUP_CODES[chosen.group], keyExchange: response.publicKey }),
+      },
     ]);
     const serverHello = encodeServerHello({
       legacyVersion: 0x0303,
@@ -253,10 +310,20 @@ export class ServerHandshake {
       this.io.peerRecordSizeLimit?.(decodeU16(rsl, 'record_size_limit'));
     }
     this.sendAndHash(encodeEncryptedExtensions(this.hook('EncryptedExtensions', ee)));
-    this.sendAndHash(encodeCertificate({ context: new Uint8Array(0), entries: signer.chain.map((data) => ({ data, extensions: [] })) }));
+    this.sendAndHash(
+      encodeCertificate({
+        context: new Uint8Array(0),
+        entries: signer.chain.map((data) => ({ data, extensions: [] })),
+      }),
+    );
     const signature = signer.key.sign(scheme, certificateVerifyContent('server', this.transcript.current()));
     this.sendAndHash(encodeCertificateVerify(SIGNATURE_SCHEME_CODES[scheme], signature));
-    this.sendAndHash(encodeHandshake(HandshakeType.finished, schedule.finishedVerifyData(hs.server, this.transcript.current())));
+    this.sendAndHash(
+      encodeHandshake(
+        HandshakeType.finished,
+        schedule.finishedVerifyData(hs.server, this.transcript.current()),
+      ),
+    );
 
     const ap = schedule.applicationTrafficSecrets(this.transcript.current());
     this.io.keyLog('CLIENT_TRAFFIC_SECRET_0', ch.random, ap.client);
@@ -280,7 +347,14 @@ export class ServerHandshake {
       { type: ExtensionType.key_share, data: u16Bytes(GROUP_CODES[group]) },
       { type: ExtensionType.cookie, data: Uint8Array.from([0, cookie.length, ...cookie]) },
     ]);
-    const hrr = encodeServerHello({ legacyVersion: 0x0303, random: HRR_RANDOM, sessionId: ch.sessionId, cipherSuite: suite.code, compressionMethod: 0, extensions });
+    const hrr = encodeServerHello({
+      legacyVersion: 0x0303,
+      random: HRR_RANDOM,
+      sessionId: ch.sessionId,
+      cipherSuite: suite.code,
+      compressionMethod: 0,
+      extensions,
+    });
     this.transcript.add(msg.raw);
     // RFC 8446 §4.4.1: ClientHello1 becomes message_hash(Hash(ClientHello1)).
     this.transcript.replaceWithMessageHash(suite.hash);
@@ -295,7 +369,8 @@ export class ServerHandshake {
 
   private onFinished(msg: HandshakeMessage, state: Extract<ServerState, { kind: 'wait-finished' }>): void {
     const expected = state.schedule.finishedVerifyData(state.clientHsSecret, this.transcript.current());
-    if (!bytesEqual(expected, msg.body)) throw new TlsFatal('decrypt_error', 'client Finished does not verify');
+    if (!bytesEqual(expected, msg.body))
+      throw new TlsFatal('decrypt_error', 'client Finished does not verify');
     this.transcript.add(msg.raw);
     this.io.setReadSecret(state.facts.suite, state.clientApSecret);
     const f = state.facts;
@@ -319,8 +394,10 @@ export class ServerHandshake {
     this.io.sendHandshake(message);
   }
 
-  private hook(point: 'ServerHello' | 'HelloRetryRequest' | 'EncryptedExtensions', exts: Extension[]): Extension[] {
+  private hook(
+    point: 'ServerHello' | 'HelloRetryRequest' | 'EncryptedExtensions',
+    exts: Extension[],
+  ): Extension[] {
     return this.config.extensionHook ? this.config.extensionHook(point, exts) : exts;
   }
 }
-

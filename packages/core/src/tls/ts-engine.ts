@@ -8,7 +8,14 @@ import { Duplex } from 'node:stream';
 import { defaultProvider, nobleProvider, nodeProvider } from '../crypto/default-provider.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { TlsConnection, type TlsEvent } from './connection.js';
-import { TlsAlertError, type TlsClientOptions, type TlsEngine, type TlsServerOptions, type TlsSessionInfo, type TlsStream } from './engine.js';
+import {
+  TlsAlertError,
+  type TlsClientOptions,
+  type TlsEngine,
+  type TlsServerOptions,
+  type TlsSessionInfo,
+  type TlsStream,
+} from './engine.js';
 import type { HandshakeResult } from './handshake-common.js';
 
 export type CryptoChoice = 'default' | 'node' | 'noble';
@@ -58,7 +65,13 @@ class TsTlsStream extends Duplex {
   }
 
   handshake(timeoutMs: number): Promise<void> {
-    const timer = setTimeout(() => this.abort(new TlsAlertError('handshake_timeout', `TLS handshake not complete after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        this.abort(
+          new TlsAlertError('handshake_timeout', `TLS handshake not complete after ${timeoutMs} ms`),
+        ),
+      timeoutMs,
+    );
     return this.ready.finally(() => clearTimeout(timer));
   }
 
@@ -81,13 +94,15 @@ class TsTlsStream extends Duplex {
 
   private readonly onSocketEnd = () => {
     // A FIN without close_notify: a truncation the application may want to know of (RFC 8446 §6.1).
-    if (!this.result) this.abort(new TlsAlertError('handshake_failure', 'connection closed during the TLS handshake', true));
+    if (!this.result)
+      this.abort(new TlsAlertError('handshake_failure', 'connection closed during the TLS handshake', true));
     else if (!this.ended) this.finishReading();
   };
 
   private readonly onSocketError = (err: Error) => this.abort(err);
   private readonly onSocketClose = () => {
-    if (!this.result) this.abort(new TlsAlertError('handshake_failure', 'connection closed during the TLS handshake', true));
+    if (!this.result)
+      this.abort(new TlsAlertError('handshake_failure', 'connection closed during the TLS handshake', true));
     else {
       if (!this.ended) this.finishReading();
       this.destroy();
@@ -120,7 +135,8 @@ class TsTlsStream extends Duplex {
         this.settle.resolve();
         return;
       case 'data':
-        if (!this.push(Buffer.from(ev.data.buffer, ev.data.byteOffset, ev.data.byteLength))) this.socket.pause();
+        if (!this.push(Buffer.from(ev.data.buffer, ev.data.byteOffset, ev.data.byteLength)))
+          this.socket.pause();
         return;
       case 'peer-closed':
         if (!this.ended) this.finishReading();

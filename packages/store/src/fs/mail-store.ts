@@ -370,7 +370,8 @@ export class FsMailStore implements MailStore {
   private readonly recentIndexes = new Map<string, MessageIndex>();
   private rememberIndex(key: string, index: MessageIndex): void {
     this.recentIndexes.set(key, index);
-    if (this.recentIndexes.size > RECENT_INDEXES) this.recentIndexes.delete(this.recentIndexes.keys().next().value!);
+    if (this.recentIndexes.size > RECENT_INDEXES)
+      this.recentIndexes.delete(this.recentIndexes.keys().next().value!);
   }
 
   async openMessage(
