@@ -42,6 +42,11 @@ export class TlsConnection {
   private output: Uint8Array[] = [];
   private events: TlsEvent[] = [];
   private handshakeBuffer: Uint8Array = new Uint8Array(0);
+  /**
+   * Handshake messages written under the current write protection, sent together: a flight in
+   * as few records as fit (RFC 8446 §5.1 lets messages share a record; fewer records, fewer seals).
+   */
+  private pendingHandshake: Uint8Array[] = [];
   private result: HandshakeResult | undefined;
   private suite: CipherSuite | undefined;
   private readSecret: Uint8Array | undefined;
@@ -57,9 +62,11 @@ export class TlsConnection {
     const io: HandshakeIo = {
       provider: options.provider,
       random: options.random ?? ((n) => options.provider.randomBytes(n)),
-      sendHandshake: (m) => this.records.protect(ContentType.handshake, m, this.output),
-      sendChangeCipherSpec: () =>
-        this.output.push(Uint8Array.of(ContentType.change_cipher_spec, 3, 3, 0, 1, 1)),
+      sendHandshake: (m) => this.pendingHandshake.push(m),
+      sendChangeCipherSpec: () => {
+        this.flushHandshake();
+        this.output.push(Uint8Array.of(ContentType.change_cipher_spec, 3, 3, 0, 1, 1));
+      },
       setReadSecret: (suite, secret) => {
         // RFC 8446 §5.1: handshake messages must not span a key change.
         if (this.handshakeBuffer.length > 0)
@@ -69,12 +76,15 @@ export class TlsConnection {
         this.records.setReadKeys(suite, this.scheduleFor(suite).trafficKeys(secret));
       },
       setWriteSecret: (suite, secret) => {
+        // What was written under the old key goes out under it.
+        this.flushHandshake();
         this.suite = suite;
         this.writeSecret = secret;
         this.recordsUnderKey = 0;
         this.records.setWriteKeys(suite, this.scheduleFor(suite).trafficKeys(secret));
       },
       setProtection12: (direction, protection) => {
+        if (direction === 'write') this.flushHandshake();
         // RFC 5246 §7.1: a handshake message must not span the ChangeCipherSpec.
         if (direction === 'read' && this.handshakeBuffer.length > 0)
           throw new TlsFatal('unexpected_message', 'handshake message spans ChangeCipherSpec');
@@ -127,6 +137,7 @@ export class TlsConnection {
       if (!(this.machine instanceof ClientHandshake)) return;
       this.records.plaintextVersion = 0x0301;
       this.machine.start();
+      this.flushHandshake(); // under the ClientHello's record version
       this.records.plaintextVersion = 0x0303;
     });
   }
@@ -227,7 +238,9 @@ export class TlsConnection {
   private guard(fn: () => void): void {
     try {
       fn();
+      this.flushHandshake();
     } catch (err) {
+      this.pendingHandshake = [];
       const fatal =
         err instanceof TlsFatal ? err : new TlsFatal('internal_error', (err as Error).message ?? String(err));
       this.fail(fatal.alert, fatal.message);
@@ -323,12 +336,33 @@ export class TlsConnection {
     throw new TlsFatal('unexpected_message', `handshake message ${msg.type} after the handshake`);
   }
 
+  private flushHandshake(): void {
+    if (this.pendingHandshake.length === 0) return;
+    const messages = this.pendingHandshake;
+    this.pendingHandshake = [];
+    this.records.protect(
+      ContentType.handshake,
+      messages.length === 1 ? messages[0]! : concatAll(messages),
+      this.output,
+    );
+  }
+
   private updateWriteKey(requestPeer: boolean): void {
     this.records.protect(ContentType.handshake, encodeKeyUpdate(requestPeer), this.output);
     this.writeSecret = this.result!.schedule!.nextTrafficSecret(this.writeSecret!);
     this.recordsUnderKey = 0;
     this.records.setWriteKeys(this.suite!, this.scheduleFor(this.suite!).trafficKeys(this.writeSecret));
   }
+}
+
+function concatAll(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
