@@ -12,7 +12,7 @@ import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { requireProgram } from '@postern/core';
 import { runCli, startServe, type ServeProcess } from './helpers.js';
-import { startRedisServer, type RedisServer } from './redis-server.js';
+import { startRedisServer, type RedisServer } from '@postern/store/testing';
 
 const USER = { address: 'fleet@example.test', password: 'fleet-pw' };
 const PORTS = ['smtps', 'imaps', 'pop3', 'pop3s', 'nntp', 'nntps'].flatMap((l) => [`--${l}-port`, 'off']);

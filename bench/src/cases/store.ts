@@ -5,11 +5,6 @@
  * Issue 13: the same deliveries on Redis (AOF, appendfsync always: durable per delivery, as
  * fs is) next to fs, against a redis-server the bench starts; skipped with a note without one.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   createMemoryStore,
   measureFsStore,
@@ -17,6 +12,7 @@ import {
   openRedisStore,
   type FsBenchResult,
 } from '@postern/store';
+import { hasRedisServer, startRedisServer, type RedisServer } from '@postern/store/testing';
 import type { BenchCase } from '../harness.js';
 
 const USER = 'bench@example.com';
@@ -30,51 +26,6 @@ async function memoryDeliveries(size: number, count: number): Promise<number> {
   const t0 = performance.now();
   for (let i = 0; i < count; i++) await store.mail.deliver([{ user: USER }], msg(i));
   return (count / (performance.now() - t0)) * 1000;
-}
-
-/** A redis-server of the bench's own: free port, temp dir, AOF with fsync on every write. */
-class RedisRig {
-  private child: ChildProcess | undefined;
-  private dir: string | undefined;
-  url = '';
-
-  async start(): Promise<void> {
-    if (this.child) return;
-    this.dir = mkdtempSync(join(tmpdir(), 'postern-bench-redis-'));
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = srv.address() as { port: number };
-        srv.close(() => resolve(port));
-      });
-      srv.on('error', reject);
-    });
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', ''];
-    const child = spawn('redis-server', [...args, '--appendonly', 'yes', '--appendfsync', 'always'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    this.child = child;
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      child.on('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out.slice(-300)}`)));
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (/Ready to accept connections/.test(out)) resolve();
-      });
-    });
-    child.removeAllListeners('exit');
-    this.url = `redis://127.0.0.1:${port}/0`;
-  }
-
-  async stop(): Promise<void> {
-    const c = this.child;
-    this.child = undefined;
-    if (c && c.exitCode === null) {
-      const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGTERM');
-      await exited;
-    }
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
-  }
 }
 
 let redisRuns = 0;
@@ -96,22 +47,32 @@ async function redisDeliveries(url: string, size: number, count: number): Promis
 }
 
 function redisCases(quick: boolean, fsDeliveries: (size: number) => Promise<number>): BenchCase[] {
-  if (spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status !== 0) {
+  if (!hasRedisServer()) {
     process.stderr.write(
       'bench: redis store cases skipped: redis-server not installed (apt-get install redis-server)\n',
     );
     return [];
   }
-  const rig = new RedisRig();
+  // One redis-server for both sizes, with AOF fsynced on every write (durable per delivery, as fs is).
+  let rig: RedisServer | undefined;
+  let users = 0;
   return [1024, 100 * 1024].map((size): BenchCase => ({
     name: `store deliveries ${size / 1024} KiB (redis vs fs)`,
     unit: 'deliveries/s',
     peerName: 'fs backend',
     rounds: { quick: 1, full: 3 },
     note: 'redis-server on loopback with AOF appendfsync always (each delivery fsynced before its reply); one sequential client; ratio = redis/fs',
-    setup: () => rig.start(),
-    teardown: () => rig.stop(),
-    postern: () => redisDeliveries(rig.url, size, quick ? 100 : 300),
+    setup: async () => {
+      users++;
+      rig ??= await startRedisServer({ appendfsync: 'always' });
+    },
+    teardown: async () => {
+      if (--users === 0) {
+        await rig?.stop();
+        rig = undefined;
+      }
+    },
+    postern: () => redisDeliveries(rig!.url(), size, quick ? 100 : 300),
     peer: () => fsDeliveries(size),
   }));
 }

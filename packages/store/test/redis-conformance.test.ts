@@ -5,7 +5,7 @@
  */
 import { openRedisStore } from '../src/redis/index.js';
 import { runStoreConformance } from './conformance.js';
-import { hasRedisServer, startRedisServer, type RedisServer } from './redis-server.js';
+import { hasRedisServer, startRedisServer, type RedisServer } from '../src/testing/redis-server.js';
 
 describe('redis backend', function () {
   let server: RedisServer | undefined;

@@ -8,7 +8,7 @@ import { text } from 'node:stream/consumers';
 import { openRedisStore, type RedisStore } from '../src/redis/index.js';
 import { StoreError, type MailChange } from '../src/types.js';
 import { collector } from './conformance/context.js';
-import { hasRedisServer, startRedisServer, type RedisServer } from './redis-server.js';
+import { hasRedisServer, startRedisServer, type RedisServer } from '../src/testing/redis-server.js';
 
 const U = 'ann@example.com';
 const msg = (s: string) => `Subject: ${s}\r\n\r\n${s}\r\n`;

@@ -1,5 +1,6 @@
 /**
- * Starts a throwaway `redis-server` for tests and benchmarks: a free port on 127.0.0.1, a
+ * `@postern/store/testing`: starts a throwaway `redis-server` for tests and benchmarks — ours,
+ * and those of anyone running Postern on Redis inside their own tests. A free port on 127.0.0.1, a
  * temp dir, no RDB snapshots, and AOF off unless asked (`appendfsync` then as given). It is
  * killed by `stop()`; `restart()` brings it back on the same port (the restart tests).
  */
