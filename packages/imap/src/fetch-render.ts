@@ -93,6 +93,23 @@ function literal(bytes: Buffer): Chunk[] {
   return [`{${bytes.length}}\r\n`, bytes];
 }
 
+/** Literals above this are streamed from the store as they are written, never held whole. */
+export const STREAMED_LITERAL_OVER = 256 * 1024;
+
+/** A literal of the message's octets in `range`: read now when small, streamed when large. */
+async function rangeLiteral(t: FetchTarget, uid: number, range: Range): Promise<Chunk[]> {
+  const length = Math.max(0, range.end - range.start);
+  if (length <= STREAMED_LITERAL_OVER) return literal(await readRange(t, uid, range));
+  return [
+    `{${length}}\r\n`,
+    {
+      length,
+      open: async () =>
+        (await t.store.openMessage(t.user, t.mailbox, uid, range)) as AsyncIterable<Uint8Array>,
+    },
+  ];
+}
+
 export interface RenderOptions {
   /** Include UID (UID FETCH, RFC 3501 §6.4.8). */
   uid: boolean;
@@ -161,7 +178,7 @@ export async function renderFetch(
       case 'RFC822':
         out.push([
           'RFC822 ',
-          ...literal(await readRange(t, meta.uid, { start: 0, end: index?.size ?? meta.size })),
+          ...(await rangeLiteral(t, meta.uid, { start: 0, end: index?.size ?? meta.size })),
         ]);
         break;
       case 'RFC822.HEADER':
@@ -175,9 +192,7 @@ export async function renderFetch(
       case 'RFC822.TEXT':
         out.push([
           'RFC822.TEXT ',
-          ...literal(
-            await readRange(t, meta.uid, { start: index!.root.bodyStart, end: index!.root.bodyEnd }),
-          ),
+          ...(await rangeLiteral(t, meta.uid, { start: index!.root.bodyStart, end: index!.root.bodyEnd })),
         ]);
         break;
       case 'binary': {
@@ -207,8 +222,14 @@ export async function renderFetch(
           // <origin.length> pieces, and reading it whole for each piece is quadratic.
           const start = Math.min(found.range.start + item.partial.origin, found.range.end);
           const end = Math.min(start + item.partial.length, found.range.end);
-          const bytes = await readRange(t, meta.uid, { start, end });
-          out.push([`${sectionName(item.section, item.partial.origin)} `, ...literal(bytes)]);
+          out.push([
+            `${sectionName(item.section, item.partial.origin)} `,
+            ...(await rangeLiteral(t, meta.uid, { start, end })),
+          ]);
+          break;
+        }
+        if (found && !found.filter && !item.partial) {
+          out.push([`${name} `, ...(await rangeLiteral(t, meta.uid, found.range))]);
           break;
         }
         let bytes = found ? await readRange(t, meta.uid, found.range) : Buffer.alloc(0);

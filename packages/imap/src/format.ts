@@ -5,7 +5,16 @@
 import type { Envelope, EnvelopeAddress, MimePart } from '@postern/store';
 
 /** A response is built from text and raw octets (literals). */
-export type Chunk = string | Buffer;
+/**
+ * Octets read from the store while they are written, for a literal too large to hold whole:
+ * exactly `length` of them, or the connection is dropped (the literal's length is already sent).
+ */
+export interface StreamedOctets {
+  readonly length: number;
+  open(): Promise<AsyncIterable<Uint8Array>>;
+}
+
+export type Chunk = string | Buffer | StreamedOctets;
 
 const PRINTABLE = /^[\x20-\x7e]*$/;
 const QUOTED_SPECIALS = /[\\"]/;

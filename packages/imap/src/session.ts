@@ -20,7 +20,7 @@ import { Reader } from './parser.js';
 import type { SelectedMailbox } from './selected.js';
 import { allowedStates, INITIAL_STATE, transition, type ImapEvent, type ImapState } from './state.js';
 import { storeRefusal } from './store-errors.js';
-import type { Chunk } from './format.js';
+import type { Chunk, StreamedOctets } from './format.js';
 import { COMMANDS, type CommandContext } from './commands/table.js';
 import { AlreadyAnswered } from './commands/auth.js';
 
@@ -146,8 +146,47 @@ export class ImapSession {
 
   async write(data: Chunk | Chunk[]): Promise<void> {
     const parts = Array.isArray(data) ? data : [data];
-    const buf = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
-    await this.channel.write(buf);
+    let pending: Buffer[] = [];
+    const flush = async () => {
+      if (pending.length === 0) return;
+      const buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+      pending = [];
+      await this.channel.write(buf);
+    };
+    for (const p of parts) {
+      if (typeof p === 'string') pending.push(Buffer.from(p, 'utf8'));
+      else if (Buffer.isBuffer(p)) pending.push(p);
+      else {
+        await flush();
+        await this.writeStreamed(p);
+      }
+    }
+    await flush();
+  }
+
+  /** A streamed literal's octets, with the channel's backpressure; never more than announced. */
+  private async writeStreamed(octets: StreamedOctets): Promise<void> {
+    let sent = 0;
+    try {
+      for await (const c of await octets.open()) {
+        const b = Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+        const take = Math.min(b.length, octets.length - sent);
+        if (take > 0) await this.channel.write(take === b.length ? b : b.subarray(0, take));
+        sent += take;
+        if (sent >= octets.length) break;
+      }
+    } catch (err) {
+      // Mid-literal, no reply can put the protocol back in step.
+      this.channel.destroy();
+      throw err;
+    }
+    if (sent < octets.length) {
+      // The literal's length is on the wire: a short message cannot be finished in protocol.
+      this.channel.destroy();
+      throw new Error(
+        `message shorter than announced (${sent} of ${octets.length} octets); connection dropped`,
+      );
+    }
   }
 
   loginSucceeded(user: string): void {
