@@ -26,6 +26,13 @@ export interface Aead {
    * aad || ciphertext || tag in one buffer, so a 16 KiB record is copied once, not three times.
    */
   sealWithHeader?(nonce: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[]): Uint8Array;
+  /**
+   * Optional fast path for large records: seal `parts` (concatenated) with `aad` and append the
+   * ciphertext and then the tag to `out` as separate chunks, never copied together; the
+   * concatenation of what was appended is exactly what `seal` returns. For writers that
+   * gather chunks (writev), this saves a copy and an allocation of the whole record.
+   */
+  sealTo?(nonce: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[], out: Uint8Array[]): void;
 }
 
 /** The initiator's half of a key exchange (client side: its key_share entry). */

@@ -188,7 +188,7 @@ export class TlsConnection {
       let off = 0;
       while (off < data.length) {
         const n = Math.min(this.records.maxFragment, data.length - off);
-        this.records.protect(ContentType.application_data, data.subarray(off, off + n), this.output);
+        this.records.protectGathered(ContentType.application_data, data.subarray(off, off + n), this.output);
         off += n;
         // TLS 1.2 has no KeyUpdate; its AEAD nonces last 2^64 records (RFC 5288 §3, RFC 7905 §2).
         if (++this.recordsUnderKey >= this.keyUpdateAfter && this.result?.version !== 'TLSv1.2')
@@ -205,6 +205,11 @@ export class TlsConnection {
     if (this.readClosed) this.state = 'closed';
   }
 
+  /**
+   * Bytes to transmit, in order. Handshake and alert records come whole; a large application
+   * data record may come as several consecutive chunks (header, ciphertext, tag) for a gathering
+   * write.
+   */
   takeOutput(): Uint8Array[] {
     const out = this.output;
     this.output = [];

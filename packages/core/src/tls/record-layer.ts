@@ -15,6 +15,15 @@ export interface PlainRecord {
   readonly body: Uint8Array;
 }
 
+/**
+ * Fragments of at least this many bytes go out as separate header, ciphertext and tag chunks
+ * when the caller gathers them: saving a copy of the record outweighs two more chunks to write.
+ */
+const GATHER_MIN_FRAGMENT = 2048;
+
+/** The one-byte inner content type of TLS 1.3 (§5.2), shared, never written to. */
+const INNER_TYPE: readonly Uint8Array[] = Array.from({ length: 256 }, (_, t) => Uint8Array.of(t));
+
 class DirectionState {
   private seq = 0;
   constructor(
@@ -43,16 +52,27 @@ class DirectionState {
   }
   /** The whole protected record (header included), in one allocation where the AEAD allows. */
   sealRecord(header: Uint8Array, fragment: Uint8Array, type: number): Uint8Array {
-    if (this.aead.sealWithHeader)
-      return this.aead.sealWithHeader(this.nextNonce(), header, [fragment, Uint8Array.of(type)]);
+    // TLSInnerPlaintext (§5.2) built by one copy, sealed by one AEAD update: on the small records
+    // sealed whole (large application data goes through sealRecordTo), a second crossing into
+    // the AEAD for the type byte costs more than the copy.
     const inner = new Uint8Array(fragment.length + 1);
     inner.set(fragment, 0);
     inner[fragment.length] = type;
+    if (this.aead.sealWithHeader) return this.aead.sealWithHeader(this.nextNonce(), header, [inner]);
     const sealed = this.seal(header, inner);
     const out = new Uint8Array(5 + sealed.length);
     out.set(header, 0);
     out.set(sealed, 5);
     return out;
+  }
+  /** The protected record appended to `out` as chunks (header, ciphertext, tag), not copied together. */
+  sealRecordTo(header: Uint8Array, fragment: Uint8Array, type: number, out: Uint8Array[]): void {
+    if (!this.aead.sealTo) {
+      out.push(this.sealRecord(header, fragment, type));
+      return;
+    }
+    out.push(header);
+    this.aead.sealTo(this.nextNonce(), header, [fragment, INNER_TYPE[type]!], out);
   }
   open(aad: Uint8Array, body: Uint8Array): Uint8Array | null {
     return this.aead.open(this.nextNonce(), aad, body);
@@ -60,8 +80,17 @@ class DirectionState {
 }
 
 export class RecordLayer {
-  private buffer: Uint8Array = new Uint8Array(0);
+  /**
+   * Received bytes not yet framed: the chunks as they came, read from `offset` in the first. A
+   * record lying within one chunk is handed out as a view of it; only a record split across
+   * chunks is copied, once, when it is complete (re-merging the unframed rest on every push
+   * would copy a record once per chunk: quadratic in the number of chunks).
+   */
+  private chunks: Uint8Array[] = [];
+  /** Index of the first unconsumed chunk (consumed ones are dropped in batches, not shifted). */
+  private head = 0;
   private offset = 0;
+  private buffered = 0;
   private reader: DirectionState | undefined;
   private writer: DirectionState | undefined;
   /** Largest plaintext fragment we emit (RFC 8449 record_size_limit would lower it). */
@@ -75,7 +104,7 @@ export class RecordLayer {
   constructor(private readonly provider: CryptoProvider) {}
 
   get bufferedBytes(): number {
-    return this.buffer.length - this.offset;
+    return this.buffered;
   }
   get isReadProtected(): boolean {
     return this.reader !== undefined || this.reader12 !== undefined;
@@ -104,35 +133,85 @@ export class RecordLayer {
 
   push(data: Uint8Array): void {
     if (data.length === 0) return;
-    if (this.offset === this.buffer.length) {
-      this.buffer = data;
-    } else {
-      const rest = this.buffer.subarray(this.offset);
-      const merged = new Uint8Array(rest.length + data.length);
-      merged.set(rest, 0);
-      merged.set(data, rest.length);
-      this.buffer = merged;
-    }
+    this.chunks.push(data);
+    this.buffered += data.length;
+  }
+
+  /** The unframed byte at position `i` (< bufferedBytes). */
+  private peek(i: number): number {
+    let k = this.head;
+    let at = this.offset + i;
+    while (at >= this.chunks[k]!.length) at -= this.chunks[k++]!.length;
+    return this.chunks[k]![at]!;
+  }
+
+  /** Done with the first chunk. */
+  private dropChunk(): void {
     this.offset = 0;
+    if (++this.head === this.chunks.length) {
+      this.chunks = [];
+      this.head = 0;
+    } else if (this.head >= 64 && this.head * 2 >= this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Consume `n` unframed bytes; the view of them, copied only when they span chunks. */
+  private take(n: number): Uint8Array {
+    const first = this.chunks[this.head]!;
+    const o = this.offset;
+    this.buffered -= n;
+    if (first.length - o > n) {
+      this.offset = o + n;
+      return first.subarray(o, o + n);
+    }
+    if (first.length - o === n) {
+      this.dropChunk();
+      return first.subarray(o);
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[this.head]!;
+      const m = Math.min(c.length - this.offset, n - filled);
+      out.set(c.subarray(this.offset, this.offset + m), filled);
+      filled += m;
+      if (this.offset + m === c.length) this.dropChunk();
+      else this.offset += m;
+    }
+    return out;
   }
 
   /** The next complete record, or undefined when more bytes are needed. */
   nextRecord(): PlainRecord | undefined {
-    const avail = this.buffer.length - this.offset;
+    const avail = this.buffered;
     if (avail < 5) {
       if (avail > 0) this.checkHeaderPrefix(avail);
       return undefined;
     }
-    const b = this.buffer;
+    let type: number, v0: number, v1: number, l0: number, l1: number;
+    const b = this.chunks[this.head]!;
     const o = this.offset;
-    const type = b[o];
-    const version = (b[o + 1] << 8) | b[o + 2];
-    const length = (b[o + 3] << 8) | b[o + 4];
+    if (b.length - o >= 5) {
+      type = b[o]!;
+      v0 = b[o + 1]!;
+      v1 = b[o + 2]!;
+      l0 = b[o + 3]!;
+      l1 = b[o + 4]!;
+    } else {
+      type = this.peek(0);
+      v0 = this.peek(1);
+      v1 = this.peek(2);
+      l0 = this.peek(3);
+      l1 = this.peek(4);
+    }
+    const version = (v0 << 8) | v1;
+    const length = (l0 << 8) | l1;
     this.checkType(type);
     // §5.1: legacy_record_version is 0x0303, except 0x0301 (or older) on an initial ClientHello;
     // anything not 0x03xx is not TLS at all.
-    if (b[o + 1] !== 3)
-      throw new TlsFatal('decode_error', `record version 0x${version.toString(16)} is not TLS`);
+    if (v0 !== 3) throw new TlsFatal('decode_error', `record version 0x${version.toString(16)} is not TLS`);
     // TLS 1.3 ignores legacy_record_version (§5.1); TLS 1.2 peers send the negotiated one.
     if (this.pinnedVersion !== undefined && version !== this.pinnedVersion) {
       throw new TlsFatal(
@@ -144,16 +223,14 @@ export class RecordLayer {
       throw new TlsFatal('record_overflow', `record of ${length} bytes`);
     }
     if (avail < 5 + length) return undefined;
-    const body = b.subarray(o + 5, o + 5 + length);
-    this.offset = o + 5 + length;
+    const body = this.take(5 + length).subarray(5);
     return { type, version, body };
   }
 
   /** Reject garbage as soon as the first byte shows it, rather than waiting for 5 bytes. */
   private checkHeaderPrefix(avail: number): void {
-    this.checkType(this.buffer[this.offset]);
-    if (avail >= 2 && this.buffer[this.offset + 1] !== 3)
-      throw new TlsFatal('decode_error', 'record is not TLS');
+    this.checkType(this.peek(0));
+    if (avail >= 2 && this.peek(1) !== 3) throw new TlsFatal('decode_error', 'record is not TLS');
   }
 
   private checkType(type: number): void {
@@ -203,6 +280,25 @@ export class RecordLayer {
     } while (off < content.length);
   }
 
+  /**
+   * Protect one fragment (at most `maxFragment` bytes) of `type` and append it to `out`, as one
+   * chunk or, for a large fragment, as several chunks whose concatenation is the record: for a
+   * writer that gathers chunks into one write, not for callers that need whole records.
+   */
+  protectGathered(type: number, fragment: Uint8Array, out: Uint8Array[]): void {
+    if (fragment.length < GATHER_MIN_FRAGMENT || fragment.length > this.maxFragment)
+      return this.protect(type, fragment, out);
+    if (this.writer12) return this.writer12.sealTo(type, fragment, out); // TLS 1.2 hook
+    if (!this.writer) return this.protect(type, fragment, out);
+    this.writer.sealRecordTo(this.protectedHeader(fragment.length), fragment, type, out);
+  }
+
+  /** §5.2: the outer header of a protected record: application_data, 0x0303, the length. */
+  private protectedHeader(fragmentLength: number): Uint8Array {
+    const len = fragmentLength + 1 + 16;
+    return Uint8Array.of(ContentType.application_data, 3, 3, len >> 8, len & 0xff);
+  }
+
   private record(type: number, fragment: Uint8Array): Uint8Array {
     if (this.writer12) return this.writer12.seal(type, fragment); // TLS 1.2 hook
     if (!this.writer) {
@@ -215,8 +311,6 @@ export class RecordLayer {
       out.set(fragment, 5);
       return out;
     }
-    const len = fragment.length + 1 + 16;
-    const header = Uint8Array.of(ContentType.application_data, 3, 3, len >> 8, len & 0xff);
-    return this.writer.sealRecord(header, fragment, type);
+    return this.writer.sealRecord(this.protectedHeader(fragment.length), fragment, type);
   }
 }

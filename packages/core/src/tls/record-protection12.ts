@@ -81,6 +81,36 @@ export class RecordProtection12 {
     return out;
   }
 
+  /**
+   * `seal`, appended to `out` as chunks (header with the explicit nonce, ciphertext, tag) that are
+   * not copied together, when the AEAD can; otherwise as one chunk.
+   */
+  sealTo(type: number, fragment: Uint8Array, out: Uint8Array[]): void {
+    if (!this.aead.sealTo) {
+      out.push(this.seal(type, fragment));
+      return;
+    }
+    const seq = this.nextSeq();
+    const explicitLength = this.suite.explicitNonceLength;
+    const length = explicitLength + fragment.length + this.aead.tagLength;
+    const head = new Uint8Array(5 + explicitLength);
+    head[0] = type;
+    head[1] = 3;
+    head[2] = 3;
+    head[3] = length >> 8;
+    head[4] = length & 0xff;
+    // The explicit nonce is the sequence number, as in `seal`.
+    if (explicitLength) head.set(seq, 5);
+    const explicit = head.subarray(5);
+    out.push(head);
+    this.aead.sealTo(
+      this.nonce(seq, explicit),
+      RecordProtection12.aad(seq, type, fragment.length),
+      [fragment],
+      out,
+    );
+  }
+
   /** The plaintext of a protected record; bad_record_mac when it does not authenticate. */
   open(type: number, body: Uint8Array): Uint8Array {
     const seq = this.nextSeq();

@@ -135,7 +135,14 @@ class TsTlsStream extends Duplex {
         this.settle.resolve();
         return;
       case 'data':
-        if (!this.push(Buffer.from(ev.data.buffer, ev.data.byteOffset, ev.data.byteLength)))
+        // The node provider's plaintext is already a Buffer; others get a view, not a copy.
+        if (
+          !this.push(
+            Buffer.isBuffer(ev.data)
+              ? ev.data
+              : Buffer.from(ev.data.buffer, ev.data.byteOffset, ev.data.byteLength),
+          )
+        )
           this.socket.pause();
         return;
       case 'peer-closed':
@@ -179,16 +186,25 @@ class TsTlsStream extends Duplex {
     else this.socket.once('drain', () => cb());
   }
 
-  /** Records go out corked, without being concatenated first. */
+  /**
+   * Records go out without being concatenated first, and what one tick produces goes out in one
+   * gathered write: the socket stays corked until the next tick, so a burst of records (a large
+   * write, a pipelined reply) costs one system call and one TCP push rather than one per record.
+   */
   private writeRecords(records: Uint8Array[]): void {
-    if (records.length === 1) {
-      this.socket.write(records[0]!);
-      return;
+    if (!this.socketCorked) {
+      this.socketCorked = true;
+      this.socket.cork();
+      process.nextTick(this.uncorkSocket);
     }
-    this.socket.cork();
     for (const r of records) this.socket.write(r);
-    this.socket.uncork();
   }
+
+  private socketCorked = false;
+  private readonly uncorkSocket = () => {
+    this.socketCorked = false;
+    this.socket.uncork();
+  };
 
   override _final(cb: (err?: Error | null) => void): void {
     this.conn.close();
