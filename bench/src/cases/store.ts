@@ -11,14 +11,15 @@ import {
   openFsStore,
   openRedisStore,
   type FsBenchResult,
+  type Store,
 } from '@postern/store';
 import { hasRedisServer, startRedisServer, type RedisServer } from '@postern/store/testing';
 import type { BenchCase } from '../harness.js';
 
 const USER = 'bench@example.com';
 
-async function memoryDeliveries(size: number, count: number): Promise<number> {
-  const store = createMemoryStore({ domains: ['example.com'] });
+/** Sequential deliveries of `count` messages of `size` body bytes to one user, per second. */
+async function deliveriesPerSecond(store: Store, size: number, count: number): Promise<number> {
   await store.accounts.addUser(USER, 'bench');
   const body = Buffer.alloc(size, 'm');
   const msg = (i: number) =>
@@ -28,19 +29,17 @@ async function memoryDeliveries(size: number, count: number): Promise<number> {
   return (count / (performance.now() - t0)) * 1000;
 }
 
+function memoryDeliveries(size: number, count: number): Promise<number> {
+  return deliveriesPerSecond(createMemoryStore({ domains: ['example.com'] }), size, count);
+}
+
 let redisRuns = 0;
 
 async function redisDeliveries(url: string, size: number, count: number): Promise<number> {
   // A fresh key prefix per round: each round starts from an empty mailbox, as the fs one does.
   const store = await openRedisStore(url, { prefix: `bench${++redisRuns}`, domains: ['example.com'] });
   try {
-    await store.accounts.addUser(USER, 'bench');
-    const body = Buffer.alloc(size, 'm');
-    const msg = (i: number) =>
-      Buffer.concat([Buffer.from(`Subject: bench ${i}\r\nMessage-ID: <m${i}@example.com>\r\n\r\n`), body]);
-    const t0 = performance.now();
-    for (let i = 0; i < count; i++) await store.mail.deliver([{ user: USER }], msg(i));
-    return (count / (performance.now() - t0)) * 1000;
+    return await deliveriesPerSecond(store, size, count);
   } finally {
     await store.close();
   }

@@ -186,25 +186,16 @@ class TsTlsStream extends Duplex {
     else this.socket.once('drain', () => cb());
   }
 
-  /**
-   * Records go out without being concatenated first, and what one tick produces goes out in one
-   * gathered write: the socket stays corked until the next tick, so a burst of records (a large
-   * write, a pipelined reply) costs one system call and one TCP push rather than one per record.
-   */
+  /** Records go out corked, without being concatenated first. */
   private writeRecords(records: Uint8Array[]): void {
-    if (!this.socketCorked) {
-      this.socketCorked = true;
-      this.socket.cork();
-      process.nextTick(this.uncorkSocket);
+    if (records.length === 1) {
+      this.socket.write(records[0]!);
+      return;
     }
+    this.socket.cork();
     for (const r of records) this.socket.write(r);
-  }
-
-  private socketCorked = false;
-  private readonly uncorkSocket = () => {
-    this.socketCorked = false;
     this.socket.uncork();
-  };
+  }
 
   override _final(cb: (err?: Error | null) => void): void {
     this.conn.close();
