@@ -8,6 +8,7 @@ import * as tls from 'node:tls';
 import {
   CertificateStore,
   LineChannel,
+  MemorySessionCache,
   NativeTlsEngine,
   TsTlsEngine,
   generateSelfSigned,
@@ -280,6 +281,80 @@ for (const [name, makeEngine] of ENGINES) {
         await once(raw, 'close');
         assert.ok(failure instanceof Error);
         assert.equal((failure as { alert?: string }).alert, 'handshake_timeout');
+      } finally {
+        srv.close();
+      }
+    });
+
+    it('a node:tls client resumes its TLS 1.3 session: isSessionReused, session.resumed, ALPN and SNI kept', async () => {
+      const engine = makeEngine();
+      const sessions: TlsStream['session'][] = [];
+      const srv = await listen(async (socket) => {
+        const s = await engine.accept(socket, {
+          certificates: new CertificateStore([b]),
+          alpnProtocols: ['smtp'],
+        });
+        sessions.push(s.session);
+        s.end(`resumed=${s.session.resumed}`);
+      });
+      try {
+        const first = await nodeClient(srv.port, b.certificateChainPem, 'localhost', {
+          ALPNProtocols: ['smtp'],
+        });
+        assert.equal(first.isSessionReused(), false);
+        const ticket = once(first, 'session');
+        assert.equal((await readAll(first)).toString(), 'resumed=false');
+        const [session] = (await ticket) as [Buffer];
+        const second = await nodeClient(srv.port, b.certificateChainPem, 'localhost', {
+          ALPNProtocols: ['smtp'],
+          session,
+        });
+        assert.equal(second.isSessionReused(), true);
+        assert.equal(second.getProtocol(), 'TLSv1.3');
+        assert.equal(second.alpnProtocol, 'smtp');
+        assert.equal((await readAll(second)).toString(), 'resumed=true');
+        assert.deepEqual(
+          sessions.map((x) => [x.resumed, x.alpnProtocol, x.serverName]),
+          [
+            [false, 'smtp', 'localhost'],
+            [true, 'smtp', 'localhost'],
+          ],
+        );
+      } finally {
+        srv.close();
+      }
+    });
+
+    it('a TsTlsEngine client with a session cache resumes against it, keeping the verified peer facts', async () => {
+      const engine = makeEngine();
+      const served: boolean[] = [];
+      const srv = await listen(async (socket) => {
+        const s = await engine.accept(socket, { certificates: new CertificateStore([b]) });
+        served.push(s.session.resumed);
+        s.end('hi');
+      });
+      try {
+        const cache = new MemorySessionCache();
+        const sessions: TlsStream['session'][] = [];
+        for (let i = 0; i < 2; i++) {
+          const sock = netConnect(srv.port, '127.0.0.1');
+          await once(sock, 'connect');
+          const c = await new TsTlsEngine().connect(sock, {
+            serverName: 'localhost',
+            ca: b.certificateChainPem,
+            sessionCache: cache,
+          });
+          sessions.push(c.session);
+          assert.equal((await readAll(c)).toString(), 'hi');
+        }
+        assert.deepEqual(
+          sessions.map((x) => x.resumed),
+          [false, true],
+        );
+        assert.deepEqual(served, [false, true]);
+        assert.equal(sessions[1]!.peerVerified, true);
+        assert.deepEqual(sessions[1]!.peerCertificates, sessions[0]!.peerCertificates);
+        assert.equal(sessions[1]!.serverName, 'localhost');
       } finally {
         srv.close();
       }

@@ -11,6 +11,14 @@ import { CertificateStore, generateSelfSigned, type CertifiedKey } from '../src/
 import { TlsConnection, type TlsEvent } from '../src/tls/connection.js';
 import { defaultProvider } from '../src/crypto/default-provider.js';
 import type { TlsVersion } from '../src/tls/engine.js';
+import {
+  decodeClientHello,
+  decodeServerHello,
+  encodeClientHello,
+  encodeNewSessionTicket,
+  type Extension,
+} from '../src/tls/messages.js';
+import { MemorySessionCache } from '../src/tls/session-cache.js';
 
 const mutation = fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) });
 
@@ -235,6 +243,178 @@ describe('TLS state machines under hostile input (fast-check)', function () {
               !changed,
               changed ? 'a broken client flight never completes' : 'the recorded flight completes',
             );
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  });
+
+  describe('resumption inputs', () => {
+    /** A resumption ClientHello (pre_shared_key last) for a ticket the default server can open. */
+    let resumptionHello: Uint8Array;
+    before(() => {
+      const cache = new MemorySessionCache();
+      const resumingClient = () =>
+        new TlsConnection({
+          role: 'client',
+          provider: defaultProvider,
+          client: {
+            serverName: 'localhost',
+            ca: key.certificateChainPem,
+            rejectUnauthorized: true,
+            sessionCache: cache,
+          },
+        });
+      const c = resumingClient();
+      const s = server(key);
+      c.start();
+      for (let i = 0; i < 5; i++) {
+        for (const b of c.takeOutput()) s.receive(b);
+        for (const b of s.takeOutput()) c.receive(b);
+      }
+      assert.equal(cache.size, 1);
+      const r = resumingClient();
+      r.start();
+      resumptionHello = r.takeOutput()[0]!;
+      // Unmutated, it resumes: the ServerHello selects the ticket.
+      assert.ok(selectsPsk(feedServer(resumptionHello).out));
+    });
+
+    function feedServer(record: Uint8Array) {
+      const s = server(key);
+      s.receive(record);
+      return { s, events: s.takeEvents(), out: s.takeOutput() };
+    }
+
+    /** Whether the server's first record is a ServerHello carrying pre_shared_key. */
+    function selectsPsk(out: Uint8Array[]): boolean {
+      const first = out[0];
+      if (!first || first[0] !== 22 || first[5] !== 2) return false;
+      return decodeServerHello(first.subarray(9)).extensions.some((e) => e.type === 41);
+    }
+
+    /** The ClientHello with its last extensions replaced, re-framed as a record. */
+    function withTail(tail: Extension[]): Uint8Array {
+      const ch = decodeClientHello(resumptionHello.subarray(9));
+      const hello = encodeClientHello({
+        ...ch,
+        extensions: [...ch.extensions.filter((e) => e.type !== 41 && e.type !== 45), ...tail],
+      });
+      return Buffer.concat([Buffer.from([22, 3, 1, hello.length >> 8, hello.length & 0xff]), hello]);
+    }
+
+    it('the server survives mutated psk_key_exchange_modes and pre_shared_key, and never resumes on a mutated one', () => {
+      const ch = decodeClientHello(resumptionHello.subarray(9));
+      const modes = ch.extensions.find((e) => e.type === 45)!;
+      const psk = ch.extensions.find((e) => e.type === 41)!;
+      // The two extensions are the record's tail: 4 + modes, then 4 + psk bytes.
+      const start = resumptionHello.length - (4 + psk.data.length) - (4 + modes.data.length);
+      assert.equal(resumptionHello[start + 1], 45);
+      fc.assert(
+        fc.property(
+          fc.array(mutation, { minLength: 1, maxLength: 4 }),
+          fc.nat({ max: 30 }),
+          (mutations, cut) => {
+            const msg = Uint8Array.from(resumptionHello);
+            for (const m of mutations) msg[start + (m.at % (msg.length - start))] = m.value;
+            const changed = Buffer.compare(Buffer.from(msg), Buffer.from(resumptionHello)) !== 0;
+            const { s, events, out } = feedServer(msg.subarray(0, msg.length - cut));
+            assertSane(s, events);
+            if (changed || cut > 0) assert.ok(!selectsPsk(out), 'a mutated offer never resumes');
+          },
+        ),
+        { numRuns: 400 },
+      );
+    });
+
+    it('the server survives random psk_key_exchange_modes and pre_shared_key bodies: an alert or a full handshake', () => {
+      fc.assert(
+        fc.property(
+          fc.uint8Array({ maxLength: 12 }),
+          fc.uint8Array({ maxLength: 200 }),
+          fc.boolean(),
+          (modes, psk, modesFirst) => {
+            const tail: Extension[] = [
+              { type: 45, data: modes },
+              { type: 41, data: psk },
+            ];
+            const { s, events, out } = feedServer(withTail(modesFirst ? tail : [tail[1]!, tail[0]!]));
+            assertSane(s, events);
+            assert.ok(!selectsPsk(out));
+            const fatal = events.find((e) => e.type === 'fatal');
+            // pre_shared_key not last: always illegal_parameter (RFC 8446 §4.2.11).
+            if (!modesFirst) assert.equal(fatal?.type === 'fatal' && fatal.alert, 'illegal_parameter');
+            if (!fatal) assert.ok(out.length > 0 && out[0]![5] === 2, 'a full handshake');
+          },
+        ),
+        { numRuns: 400 },
+      );
+    });
+
+    it('the client survives malformed NewSessionTickets: an alert and a close, or the ticket kept', () => {
+      const ticket = encodeNewSessionTicket({
+        lifetime: 7200,
+        ageAdd: 1,
+        nonce: Uint8Array.of(0, 0),
+        ticket: new Uint8Array(40).fill(9),
+        extensions: [{ type: 42, data: Uint8Array.of(0, 0, 4, 0) }],
+      });
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            fc.record({ kind: fc.constant('random' as const), body: fc.uint8Array({ maxLength: 80 }) }),
+            fc.record({
+              kind: fc.constant('cut' as const),
+              cut: fc.integer({ min: 1, max: ticket.length - 4 }),
+            }),
+            fc.record({
+              kind: fc.constant('mutated' as const),
+              mutations: fc.array(mutation, { minLength: 1, maxLength: 4 }),
+            }),
+          ),
+          (input) => {
+            const cache = new MemorySessionCache();
+            const c = new TlsConnection({
+              role: 'client',
+              provider: defaultProvider,
+              client: {
+                serverName: 'localhost',
+                ca: key.certificateChainPem,
+                rejectUnauthorized: true,
+                sessionCache: cache,
+              },
+            });
+            const s = server(key, 'TLSv1.3');
+            c.start();
+            for (let i = 0; i < 5; i++) {
+              for (const b of c.takeOutput()) s.receive(b);
+              for (const b of s.takeOutput()) c.receive(b);
+            }
+            const before = c.takeEvents();
+            assert.ok(before.some((e) => e.type === 'established'));
+            assert.equal(cache.size, 1);
+            let message: Uint8Array;
+            if (input.kind === 'random')
+              message = Buffer.concat([Buffer.from([4, 0, 0, input.body.length]), input.body]);
+            else if (input.kind === 'cut') {
+              // The body cut short, its header saying so: always a decode_error.
+              const body = ticket.subarray(4, ticket.length - input.cut);
+              message = Buffer.concat([Buffer.from([4, 0, 0, body.length]), body]);
+            } else {
+              message = Uint8Array.from(ticket);
+              for (const m of input.mutations) message[4 + (m.at % (message.length - 4))] = m.value;
+            }
+            const out: Uint8Array[] = [];
+            (
+              s as unknown as { records: { protect(t: number, c: Uint8Array, o: Uint8Array[]): void } }
+            ).records.protect(22, message, out);
+            const events = feed(c, out);
+            assertSane(c, events);
+            const fatal = events.find((e) => e.type === 'fatal');
+            if (input.kind === 'cut') assert.equal(fatal?.type === 'fatal' && fatal.alert, 'decode_error');
+            if (fatal) assert.ok(!c.isOpen, 'closed after the alert');
+            else assert.ok(c.isOpen && cache.size >= 1, 'still open');
           },
         ),
         { numRuns: 300 },

@@ -1,17 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, connect as netConnect, type AddressInfo, type Server } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, connect as netConnect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CertificateStore,
+  MemorySessionCache,
   TsTlsEngine,
   generateSelfSigned,
   requireProgram,
   type CertifiedKey,
   type TlsServerOptions,
+  type TlsSessionInfo,
 } from '../src/index.js';
 
 function run(
@@ -39,13 +41,15 @@ function run(
 async function ourServer(
   key: CertifiedKey,
   engine = new TsTlsEngine(),
-  versions: Pick<TlsServerOptions, 'minVersion' | 'maxVersion'> = {},
-): Promise<{ server: Server; port: number; got: string[] }> {
+  versions: Pick<TlsServerOptions, 'minVersion' | 'maxVersion' | 'keyLog'> = {},
+): Promise<{ server: Server; port: number; got: string[]; sessions: TlsSessionInfo[] }> {
   const got: string[] = [];
+  const sessions: TlsSessionInfo[] = [];
   const server = createServer(async (socket) => {
     socket.on('error', () => undefined);
     try {
       const tls = await engine.accept(socket, { certificates: new CertificateStore([key]), ...versions });
+      sessions.push(tls.session);
       tls.on('error', () => undefined);
       tls.write(`hello ${tls.session.cipherSuite} ${tls.session.group}\n`);
       tls.on('data', (d: Buffer) => {
@@ -59,7 +63,37 @@ async function ourServer(
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { server, port: (server.address() as AddressInfo).port, got };
+  return { server, port: (server.address() as AddressInfo).port, got, sessions };
+}
+
+/** `openssl s_server` on a free port; `out()` is what it printed so far. */
+async function opensslServer(args: string[]): Promise<{ port: number; out: () => string; stop: () => void }> {
+  const probe = createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as AddressInfo).port;
+  probe.close();
+  const child = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  return { port, out: () => out, stop: () => child.kill() };
+}
+
+/** A TCP connection to `port`, retried while the server starts. */
+async function dial(port: number, what: () => string): Promise<Socket> {
+  for (let i = 0; ; i++) {
+    const socket = netConnect(port, '127.0.0.1');
+    const ok = await new Promise<boolean>((resolve) => {
+      socket.once('connect', () => resolve(true));
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return socket;
+    if (i > 50) throw new Error(`server did not start: ${what()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 describe('TLS interop: our engine against OpenSSL and GnuTLS', function () {
@@ -257,4 +291,123 @@ describe('TLS interop: our engine against OpenSSL and GnuTLS', function () {
       }
     });
   }
+
+  describe('TLS 1.3 resumption', () => {
+    const sClient = (port: number) => [
+      's_client',
+      '-connect',
+      `127.0.0.1:${port}`,
+      '-servername',
+      'localhost',
+      '-CAfile',
+      caFile,
+      '-verify_return_error',
+      '-tls1_3',
+      '-ign_eof',
+    ];
+
+    it('openssl s_client resumes with the ticket it saved (-sess_out, then -sess_in): Reused, TLSv1.3, the same key-log secrets', async function () {
+      requireProgram(this, 'openssl');
+      const ours: string[] = [];
+      const { server, port, sessions } = await ourServer(key, new TsTlsEngine(), {
+        keyLog: (l) => ours.push(l),
+      });
+      const sess = join(dir, 'session.pem');
+      const keyLogFile = join(dir, 'openssl-keylog.txt');
+      try {
+        const first = await run('openssl', [...sClient(port), '-sess_out', sess], 'first\n');
+        assert.match(first.out, /New, TLSv1\.3/);
+        const second = await run(
+          'openssl',
+          [...sClient(port), '-sess_in', sess, '-keylogfile', keyLogFile],
+          'second\n',
+        );
+        assert.match(second.out, /Reused, TLSv1\.3/);
+        assert.match(second.out, /Verify return code: 0/);
+        assert.match(second.out, /hello TLS_\w+ \w+/);
+        assert.deepEqual(
+          sessions.map((s) => s.resumed),
+          [false, true],
+        );
+        // The resumed session's secrets, as OpenSSL logged them, are the ones we logged.
+        const theirs = readFileSync(keyLogFile, 'latin1')
+          .split('\n')
+          .filter((l) => /^[A-Z]/.test(l));
+        assert.equal(theirs.length, 5);
+        for (const line of theirs) assert.ok(ours.includes(line), line);
+      } finally {
+        server.close();
+      }
+    });
+
+    it('our client resumes against openssl s_server with one of its tickets', async function () {
+      requireProgram(this, 'openssl');
+      const s = await opensslServer([
+        '-cert',
+        caFile,
+        '-key',
+        join(dir, 'key.pem'),
+        '-tls1_3',
+        '-naccept',
+        '2',
+      ]);
+      const cache = new MemorySessionCache();
+      try {
+        const sessions: TlsSessionInfo[] = [];
+        for (const line of ['first from postern', 'second from postern']) {
+          const tls = await new TsTlsEngine().connect(await dial(s.port, s.out), {
+            serverName: 'localhost',
+            ca: key.certificateChainPem,
+            sessionCache: cache,
+          });
+          tls.on('error', () => undefined);
+          sessions.push(tls.session);
+          tls.write(`${line}\n`);
+          for (let i = 0; i < 100 && !(s.out().includes(line) && cache.size > 0); i++)
+            await new Promise((r) => setTimeout(r, 50));
+          assert.match(s.out(), new RegExp(line));
+          tls.end();
+        }
+        assert.deepEqual(
+          sessions.map((x) => x.resumed),
+          [false, true],
+        );
+        assert.equal(sessions[1]!.peerVerified, true);
+        assert.equal(sessions[1]!.peerCertificates.length, 1);
+        assert.match(s.out(), /Reused session-id/);
+      } finally {
+        s.stop();
+      }
+    });
+
+    it('gnutls-cli --resume resumes against our server', async function () {
+      requireProgram(this, 'gnutls-cli');
+      const { server, port, sessions } = await ourServer(key);
+      try {
+        const r = await run(
+          'gnutls-cli',
+          [
+            '--x509cafile',
+            caFile,
+            '--port',
+            String(port),
+            '--sni-hostname',
+            'localhost',
+            '--verify-hostname',
+            'localhost',
+            '--priority',
+            'NORMAL:-VERS-ALL:+VERS-TLS1.3',
+            '--resume',
+            '127.0.0.1',
+          ],
+          'ping from gnutls\n',
+        );
+        assert.match(r.out, /This is a resumed session/);
+        assert.equal(sessions.length, 2);
+        assert.equal(sessions[1]!.resumed, true);
+      } finally {
+        server.close();
+      }
+    });
+  });
 });

@@ -4,21 +4,26 @@
  *
  * Client side, §3 and §5: every byte our client sends equals the RFC's, through the Finished
  * record, application data and close_notify. Server side, §3: with the RFC's certificate and RSA
- * key (§2), and its CertificateVerify salt recovered from its signature and reused by a test-only
- * signer (RSA-PSS is randomized), the ServerHello record equals the RFC's, and every protected
- * record we send opens under the RFC's traffic keys to the RFC's bytes: EncryptedExtensions,
- * Certificate, CertificateVerify and Finished, then application data and close_notify.
+ * key (§2), its CertificateVerify salt recovered from its signature and reused by a test-only
+ * signer (RSA-PSS is randomized), and its ticket bytes and NewSessionTicket early_data extension
+ * injected (a test ticketer and the extension hook; the ticket lifetime is configuration, its
+ * age_add comes from the RFC's random pool), every record the RFC's server sends equals ours byte
+ * for byte: ServerHello, the encrypted flight, NewSessionTicket, application data, close_notify.
  *
- * Two differences remain at the record level, both of framing, not of content: the RFC's server
- * coalesces its four encrypted handshake messages into one record, ours sends one record per
- * message; and the RFC's server sends a NewSessionTicket (sequence number 0 under its application
- * key) before its application data, ours issues no tickets, so its application data and
- * close_notify go out under sequence numbers 0 and 1 where the RFC's used 1 and 2.
+ * §4 (resumption with 0-RTT): we never send or accept early data. Our client, given the ticket
+ * it kept from §3 and the RFC's clock, sends the RFC's resumption ClientHello byte for byte (its
+ * early_data and padding extensions come from the RFC's message through the extension hook; the
+ * PSK, obfuscated age and binder are ours), accepts the RFC's server flight, and sends the RFC's
+ * application data and close_notify records byte for byte. It leaves out the RFC's 0-RTT record
+ * and EndOfEarlyData, so its Finished, whose transcript would include EndOfEarlyData, differs in
+ * verify_data alone. Our server answers the RFC's ClientHello with the RFC's ServerHello, skips
+ * the 0-RTT records, and resumes without early_data in EncryptedExtensions.
  */
 import assert from 'node:assert/strict';
 import {
   X509Certificate,
   constants,
+  createCipheriv,
   createDecipheriv,
   createHash,
   randomBytes,
@@ -27,6 +32,10 @@ import {
 } from 'node:crypto';
 import { CertificateStore } from '../src/index.js';
 import type { CertifiedKey } from '../src/tls/engine.js';
+import type { SessionTicketer, TicketState } from '../src/tls/session-ticket.js';
+import type { ClientHandshakeConfig } from '../src/tls/client-handshake.js';
+import { KeySchedule } from '../src/tls/key-schedule.js';
+import { MemorySessionCache } from '../src/tls/session-cache.js';
 import { certificateVerifyContent } from '../src/tls/handshake-common.js';
 import { TlsConnection, type TlsEvent } from '../src/tls/connection.js';
 import { CIPHER_SUITES } from '../src/tls/constants.js';
@@ -74,10 +83,12 @@ function extensionsAt(record: Uint8Array, p: number): Extension[] {
   return out;
 }
 
-/** Our generated key_share and cookie, everything else as the RFC's hello had it. */
+/** Our generated key_share, cookie and pre_shared_key, everything else as the RFC's hello had it. */
 function rfcOrder(template: Extension[]) {
   return (ours: Extension[]) =>
-    template.map((t) => ours.find((o) => o.type === t.type && (t.type === 51 || t.type === 44)) ?? t);
+    template.map(
+      (t) => ours.find((o) => o.type === t.type && (t.type === 51 || t.type === 44 || t.type === 41)) ?? t,
+    );
 }
 
 const suitesInRfcOrder = [CIPHER_SUITES[0]!, CIPHER_SUITES[2]!, CIPHER_SUITES[1]!];
@@ -121,7 +132,34 @@ const S3 = {
   certificateVerify:
     '0f000084080400805a747c5d88fa9bd2e55ab085a61015b7211f824cd484145ab3ff52f1fda8477b0b7abc90db78e2d33a5c141a078653fa6bef780c5ea248eeaaa785c4f394cab6d30bbe8d4859ee511f602957b15411ac027671459e46445c9ea58c181e818e95b8c3fb0bf3278409d3be152a3da5043e063dda65cdf5aea20d53dfacd42f74f3',
   serverFinished: '140000209b9b141d906337fbd2cbdce71df4deda4ab42c309572cb7fffee5454b78f0718',
+  // RFC 8448 §3, "{server} construct a NewSessionTicket handshake message": lifetime 30 s, age_add
+  // fad6aac5, nonce 0000, the ticket, and early_data allowing 1024 bytes.
+  newSessionTicketMessage:
+    '040000c90000001efad6aac502000000b2' +
+    '2c035d829359ee5ff7af4ec900000000262a6494dc486d2c8a34cb33fa90bf1b0070ad3c498883c9367c09a2be785abc55cd226097a3a982117283f82a03a143efd3ff5dd36d64e861be7fd61d2827db279cce145077d454a3664d4e6da4d29ee03725a6a4dafcd0fc67d2aea70529513e3da2677fa5906c5b3f7d8f92f228bda40dda721470f9fbf297b5aea617646fac5c03272e970727c621a79141ef5f7de6505e5bfbc388e93343694093934ae4d357' +
+    '0008002a000400000400',
+  ticket:
+    '2c035d829359ee5ff7af4ec900000000262a6494dc486d2c8a34cb33fa90bf1b0070ad3c498883c9367c09a2be785abc55cd226097a3a982117283f82a03a143efd3ff5dd36d64e861be7fd61d2827db279cce145077d454a3664d4e6da4d29ee03725a6a4dafcd0fc67d2aea70529513e3da2677fa5906c5b3f7d8f92f228bda40dda721470f9fbf297b5aea617646fac5c03272e970727c621a79141ef5f7de6505e5bfbc388e93343694093934ae4d357',
+  // RFC 8448 §3, "{server} derive secret for resumption ... PSK" (nonce 0000).
+  resumptionPsk: '4ecd0eb6ec3b4d87f5d6028f922ca4c5851a277fd41311c9e62d2c9492e1c4f3',
 };
+
+/**
+ * Stands in for our ticket sealing in the RFC's traces: the RFC's ticket is opaque bytes of its
+ * server's, so seal hands them out (and keeps the state it was asked to seal), and open maps them
+ * back to the state §3 issued.
+ */
+class RfcTicketer implements SessionTicketer {
+  readonly sealed: TicketState[] = [];
+  constructor(private readonly opens: TicketState | undefined = undefined) {}
+  seal(state: TicketState): Uint8Array {
+    this.sealed.push(state);
+    return h(S3.ticket);
+  }
+  open(ticket: Uint8Array): TicketState | undefined {
+    return hx(ticket) === S3.ticket ? this.opens : undefined;
+  }
+}
 
 /** The RFC's server certificate: the one entry of its Certificate message (RFC 8446 §4.4.2). */
 const rfcCertificateDer = () => h(S3.certificate).slice(4 + 1 + 3 + 3, 4 + 1 + 3 + 3 + 0x1b0);
@@ -207,7 +245,13 @@ const S5 = {
   clientCloseNotify: '17030300132ea6cdf749196023e2b3a49491695536426047',
 };
 
-function rfcClient(provider: CryptoProvider, randomPool: string, template: Extension[], keyLog?: string[]) {
+function rfcClient(
+  provider: CryptoProvider,
+  randomPool: string,
+  template: Extension[],
+  keyLog?: string[],
+  extra: Pick<ClientHandshakeConfig, 'sessionCache' | 'now'> = {},
+) {
   let hello = 0;
   const firstTemplate = template;
   return new TlsConnection({
@@ -229,8 +273,66 @@ function rfcClient(provider: CryptoProvider, randomPool: string, template: Exten
         if (hello === 1) return rfcOrder(firstTemplate)(exts);
         return rfcOrder(extensionsOf(h(S5.clientHello2)))(exts);
       },
+      ...extra,
     },
   });
+}
+
+/** RFC 8448 §4, "Resumed 0-RTT Handshake", 6 ms after §3's ticket arrived. */
+const S4 = {
+  now: () => new Date(RFC_NOW().getTime() + 6),
+  clientPool:
+    '1bc3ceb6bbe39cff938355b5a50adb6db21b7a6af649d7b4bc419d7876487d95bff91188283846dd6a2134ef7180ca2b0b14fb10dce707b5098c0dddc813b2df',
+  serverPool:
+    '3ccfd2dec890222763472ae8136777c9d7358777bb66e91ea5122495f559ea2dde5b4476e7b490b2652d338acbf2948066f255f9440e23b98fc69835298dc107',
+  clientHello:
+    '1603010200010001fc03031bc3ceb6bbe39cff938355b5a50adb6db21b7a6af649d7b4bc419d7876487d95000006130113031302010001cd0000000b0009000006736572766572ff01000100000a00140012001d00170018001901000101010201030104003300260024001d0020e4ffb68ac05f8d96c99da26698346c6be16482badddafe051a66b4f18d668f0b002a0000002b0003020304000d0020001e040305030603020308040805080604010501060102010402050206020202002d00020101001c0002400100150057' +
+    '00'.repeat(0x57) +
+    '002900dd00b800b2' +
+    S3.ticket +
+    'fad6aacb' +
+    '0021203add4fb2d8fdf822a0ca3cf7678ef5e88dae990141c5924d57bb6fa31b9e5f9d',
+  // RFC 8448 §4, "{client} compute resumption binder ... binder".
+  binder: '3add4fb2d8fdf822a0ca3cf7678ef5e88dae990141c5924d57bb6fa31b9e5f9d',
+  clientEarlyData: '1703030017ab1df420e75c457a7cc5d2844f76d5aee4b4edbf049be0',
+  serverHello:
+    '16030300600200005c03033ccfd2dec890222763472ae8136777c9d7358777bb66e91ea5122495f559ea2d00130100003400290002000000330024001d0020121761ee42c333e1b9e77b60dd57c2053cd94512ab47f115e86eff50942cea31002b00020304',
+  serverFlight:
+    '1703030061dc48237b4b879f50d0d4d262ea8b4716eb40ddc1eb957e11126e8a7149c2d012d37a7115957e64ce30008b9e0323f2c05a9c1c77b4f37849a695ab255060a33fee770ca95cb8486bfd0843b87024865ca35cc41c4e515c64dcb1369f98635bc7a5',
+  encryptedExtensions:
+    '080000280026000a00140012001d00170018001901000101010201030104001c0002400100000000002a0000',
+  serverFinished: '1400002048d3e0e1b3d907c6acff145e16090388c77b05c050b634ab1a88bbd0dd1a34b2',
+  /** Under the client's early traffic key: EndOfEarlyData, which we never send. */
+  clientEndOfEarlyData: '1703030015aca6fc944841298df99593725f9bf9754429b12f09',
+  clientFinished:
+    '170303003500f8b467d14cf22a4b3f0b6ae0d8e6cc8d08e0db3515ef5c2bdf1922eafbb70009964716d834fb70c3d2a56c5b1f5f6bdba6c333cf',
+  clientAppRecord:
+    '1703030043b1cebce242aa201be9ae5e1cb2a9aa4b33d4e866af1edb068919237741aa031d7a74d491c99b9d4e232b74206bc6fbaa04fe78be44a9b4f54320a17eb76992afac3103',
+  serverAppRecord:
+    '1703030043275e9f20acff57bc000657d3867df039cccf79047884cf75771746f740b5a83f462a0954c3581393a203a25a7dd14141ef1a37900cdb62ff62dee1ba39ab2590cbf194',
+  clientCloseNotify: '17030300130facce3246bdfc6369838d6a82ae6de5d422dc',
+  serverCloseNotify: '17030300135b18af444e8e1eec7158fb62d8f2577d37ba5d',
+};
+
+/** The state §3's server sealed into its ticket, as our ticketer would open it. */
+const S3_TICKET_STATE: TicketState = {
+  psk: h(S3.resumptionPsk),
+  suite: 0x1301,
+  issuedAt: RFC_NOW().getTime(),
+  ageAdd: 0xfad6aac5,
+  lifetime: 30,
+  serverName: 'server',
+};
+
+/** Seals one TLS 1.3 AES-128-GCM record (RFC 8446 §5.2) with node:crypto, independently of ours. */
+function sealRecord(key: Uint8Array, iv: Uint8Array, seq: number, type: number, content: Uint8Array) {
+  const nonce = Uint8Array.from(iv);
+  for (let i = 0; i < 8; i++) nonce[11 - i] ^= Number((BigInt(seq) >> BigInt(8 * i)) & 0xffn);
+  const header = Uint8Array.of(23, 3, 3, 0, content.length + 1 + 16);
+  const c = createCipheriv('aes-128-gcm', key, nonce);
+  c.setAAD(header);
+  const body = Buffer.concat([c.update(content), c.update(Uint8Array.of(type)), c.final(), c.getAuthTag()]);
+  return Buffer.concat([header, body]);
 }
 
 const events = (c: TlsConnection) => c.takeEvents();
@@ -274,8 +376,9 @@ for (const [name, provider] of [
       assert.ok(events(c).some((e) => e.type === 'peer-closed'));
     });
 
-    it('§3 simple 1-RTT, server side: ServerHello and the encrypted flight equal the RFC byte for byte; later records open to the RFC bytes', () => {
+    it('§3 simple 1-RTT, server side: every record the RFC server sends equals ours byte for byte, NewSessionTicket, application data and close_notify included', () => {
       const keyLog: string[] = [];
+      const ticketer = new RfcTicketer();
       const s = new TlsConnection({
         role: 'server',
         provider,
@@ -284,12 +387,17 @@ for (const [name, provider] of [
         server: {
           certificates: new CertificateStore([rfcServerKey()]),
           groups: ['x25519'],
+          now: RFC_NOW,
+          // The RFC's ticket lives 30 s; its bytes come from the test ticketer.
+          sessionTickets: { lifetimeSeconds: 30, ticketer },
           extensionHook: (point, exts) => {
             // The RFC's server lists key_share before supported_versions.
             if (point === 'ServerHello')
               return [...exts].sort((a, b) => (a.type === 51 ? -1 : b.type === 51 ? 1 : 0));
             // Its EncryptedExtensions also carry supported_groups (RFC 8446 §4.2.7), and come first.
             if (point === 'EncryptedExtensions') return rfcServerOrder(S3.encryptedExtensions, 4)(exts);
+            // Its ticket allows 1024 bytes of early data; ours never carry early_data.
+            if (point === 'NewSessionTicket') return [...exts, { type: 42, data: h('00000400') }];
             return exts;
           },
         },
@@ -314,11 +422,22 @@ for (const [name, provider] of [
       // The flight goes out as one record, as the RFC's server sends it: byte for byte.
       assert.equal(hx(Buffer.concat(out.slice(1))), S3.serverFlight);
 
-      // The RFC's client Finished and application data are accepted.
+      // The RFC's client Finished is accepted; the NewSessionTicket follows, under the server's
+      // application key (sequence number 0), as the RFC's: with its PSK, age_add, nonce and ticket.
       s.receive(h(S3.clientFinished));
       let evs = events(s);
       assert.equal(fatalOf(evs), undefined, JSON.stringify(fatalOf(evs)));
       assert.ok(evs.some((e) => e.type === 'established'));
+      const ticketRecord = s.takeOutput();
+      assert.deepEqual(openRecords(S3.serverApKey, S3.serverApIv, Buffer.concat(ticketRecord)), [
+        { type: 22, content: S3.newSessionTicketMessage },
+      ]);
+      assert.equal(hx(Buffer.concat(ticketRecord)), S3.newSessionTicket);
+      assert.equal(ticketer.sealed.length, 1);
+      assert.equal(hx(ticketer.sealed[0]!.psk), S3.resumptionPsk);
+      assert.equal(ticketer.sealed[0]!.ageAdd, 0xfad6aac5);
+      assert.equal(ticketer.sealed[0]!.issuedAt, RFC_NOW().getTime());
+      assert.equal(ticketer.sealed[0]!.serverName, 'server');
       s.receive(h(S3.clientAppRecord));
       evs = events(s);
       assert.equal(fatalOf(evs), undefined, JSON.stringify(fatalOf(evs)));
@@ -328,10 +447,12 @@ for (const [name, provider] of [
       );
 
       // Our application data and close_notify open under the RFC's server application key to the
-      // RFC's bytes; the RFC's records sit one sequence number later (after its NewSessionTicket).
+      // RFC's bytes at the RFC's sequence numbers (after the NewSessionTicket), and equal its records.
       s.send(h(S3.appData));
+      const appRecord = Buffer.concat(s.takeOutput());
       s.close();
-      const tail = openRecords(S3.serverApKey, S3.serverApIv, Buffer.concat(s.takeOutput()));
+      const closeRecord = Buffer.concat(s.takeOutput());
+      const tail = openRecords(S3.serverApKey, S3.serverApIv, Buffer.concat([appRecord, closeRecord]), 1);
       const rfcTail = openRecords(
         S3.serverApKey,
         S3.serverApIv,
@@ -343,6 +464,8 @@ for (const [name, provider] of [
         { type: 21, content: '0100' },
       ]);
       assert.deepEqual(tail, rfcTail);
+      assert.equal(hx(appRecord), S3.serverAppRecord);
+      assert.equal(hx(closeRecord), S3.serverCloseNotify);
 
       s.receive(h(S3.clientCloseNotify));
       evs = events(s);
@@ -364,6 +487,177 @@ for (const [name, provider] of [
       assert.equal(hx(Buffer.concat(c.takeOutput())), S5.clientFinished);
       c.close();
       assert.equal(hx(Buffer.concat(c.takeOutput())), S5.clientCloseNotify);
+    });
+
+    it("§4 resumption: our binder over the RFC's truncated ClientHello equals the RFC's", () => {
+      const hello = h(S4.clientHello).subarray(5);
+      assert.equal(hx(hello.subarray(hello.length - 32)), S4.binder);
+      // RFC 8446 §4.2.11.2: the binders list (u16 length, u8 length, 32 bytes) is cut off.
+      const truncated = hello.subarray(0, hello.length - (2 + 1 + 32));
+      const schedule = new KeySchedule(provider, CIPHER_SUITES[0]!);
+      assert.equal(hx(schedule.binder(h(S3.resumptionPsk), schedule.hash(truncated))), S4.binder);
+      // Another PSK, or a ClientHello one byte different, gives another binder.
+      const other = Uint8Array.from(truncated);
+      other[40] ^= 1;
+      assert.notEqual(hx(schedule.binder(h(S3.resumptionPsk), schedule.hash(other))), S4.binder);
+      assert.notEqual(hx(schedule.binder(new Uint8Array(32), schedule.hash(truncated))), S4.binder);
+    });
+
+    it("§3 then §4, client side: §3's ticket is kept with the RFC's PSK; the resumed handshake sends the RFC's ClientHello, application data and close_notify, and a Finished that differs only by the EndOfEarlyData it does not send", () => {
+      const cache = new MemorySessionCache();
+      const first = rfcClient(provider, S3.clientPool, extensionsOf(h(S3.clientHello)), undefined, {
+        sessionCache: cache,
+      });
+      first.start();
+      assert.equal(hx(Buffer.concat(first.takeOutput())), S3.clientHello);
+      first.receive(h(S3.serverHello));
+      first.receive(h(S3.serverFlight));
+      first.receive(h(S3.newSessionTicket));
+      assert.equal(fatalOf(events(first)), undefined);
+      assert.equal(cache.size, 1);
+      const kept = cache.take('server', RFC_NOW().getTime())!;
+      assert.equal(hx(kept.psk), S3.resumptionPsk);
+      assert.equal(hx(kept.ticket), S3.ticket);
+      assert.equal(kept.ageAdd, 0xfad6aac5);
+      assert.equal(kept.lifetimeSeconds, 30);
+      assert.equal(kept.cipherSuite, 0x1301);
+      assert.equal(kept.receivedAt, RFC_NOW().getTime());
+      cache.put(kept);
+
+      const keyLog: string[] = [];
+      // Early_data and padding come from the RFC's ClientHello through the hook: ours sends no
+      // early_data by itself. Everything else, pre_shared_key with the obfuscated age and the
+      // binder included, is ours; the age is 6 ms on the RFC's clock.
+      const c = rfcClient(provider, S4.clientPool, extensionsOf(h(S4.clientHello)), keyLog, {
+        sessionCache: cache,
+        now: S4.now,
+      });
+      c.start();
+      assert.equal(cache.size, 0, 'a ticket is used once');
+      assert.equal(hx(Buffer.concat(c.takeOutput())), S4.clientHello);
+      c.receive(h(S4.serverHello));
+      c.receive(h(S4.serverFlight));
+      const evs = events(c);
+      assert.equal(fatalOf(evs), undefined, JSON.stringify(fatalOf(evs)));
+      const est = evs.find((e) => e.type === 'established') as Extract<TlsEvent, { type: 'established' }>;
+      assert.equal(est.result.resumed, true);
+      assert.equal(
+        hx(est.result.peerCertificates[0]!),
+        hx(rfcCertificateDer()),
+        "the original session's certificate",
+      );
+      // The RFC's client sends EndOfEarlyData under its early traffic key, then a Finished whose
+      // transcript includes it (RFC 8446 §4.4.1). We sent no 0-RTT: our Finished goes under the
+      // same key and sequence number, over the transcript through the server Finished.
+      const finished = Buffer.concat(c.takeOutput());
+      const secret = (label: string) =>
+        h(keyLog.find((l) => l.startsWith(`${label} ${S4.clientHello.slice(22, 86)} `))!.split(' ')[2]!);
+      const schedule = new KeySchedule(provider, CIPHER_SUITES[0]!);
+      const clientHsSecret = secret('CLIENT_HANDSHAKE_TRAFFIC_SECRET');
+      const clientHs = schedule.trafficKeys(clientHsSecret);
+      const transcript = createHash('sha256')
+        .update(h(S4.clientHello).subarray(5))
+        .update(h(S4.serverHello).subarray(5))
+        .update(h(S4.encryptedExtensions + S4.serverFinished));
+      const verifyData = (hash: Buffer) =>
+        hx(schedule.finishedVerifyData(clientHsSecret, new Uint8Array(hash)));
+      assert.deepEqual(openRecords(hx(clientHs.key), hx(clientHs.iv), finished), [
+        { type: 22, content: '14000020' + verifyData(transcript.copy().digest()) },
+      ]);
+      assert.deepEqual(openRecords(hx(clientHs.key), hx(clientHs.iv), h(S4.clientFinished)), [
+        { type: 22, content: '14000020' + verifyData(transcript.update(h('05000000')).digest()) },
+      ]);
+      assert.equal(finished.subarray(0, 9).toString('hex'), S4.clientFinished.slice(0, 18));
+      c.receive(h(S4.serverAppRecord));
+      const data = events(c).find((e) => e.type === 'data') as Extract<TlsEvent, { type: 'data' }>;
+      assert.equal(hx(data.data), S3.appData);
+      c.send(h(S3.appData));
+      assert.equal(hx(Buffer.concat(c.takeOutput())), S4.clientAppRecord);
+      c.close();
+      assert.equal(hx(Buffer.concat(c.takeOutput())), S4.clientCloseNotify);
+      c.receive(h(S4.serverCloseNotify));
+      assert.ok(events(c).some((e) => e.type === 'peer-closed'));
+      // Key-log lines of the resumed session: the secrets that open the RFC's records.
+      const hsKeys = schedule.trafficKeys(secret('SERVER_HANDSHAKE_TRAFFIC_SECRET'));
+      assert.deepEqual(openRecords(hx(hsKeys.key), hx(hsKeys.iv), h(S4.serverFlight)), [
+        { type: 22, content: S4.encryptedExtensions + S4.serverFinished },
+      ]);
+      const apKeys = schedule.trafficKeys(secret('CLIENT_TRAFFIC_SECRET_0'));
+      assert.deepEqual(openRecords(hx(apKeys.key), hx(apKeys.iv), h(S4.clientAppRecord)), [
+        { type: 23, content: S3.appData },
+      ]);
+    });
+
+    it("§4, server side: the RFC's resumption ClientHello gets the RFC's ServerHello; the 0-RTT records are skipped and the handshake resumes without early_data", () => {
+      const keyLog: string[] = [];
+      const s = new TlsConnection({
+        role: 'server',
+        provider,
+        random: pool(S4.serverPool),
+        keyLog: (l) => keyLog.push(l),
+        server: {
+          certificates: new CertificateStore([rfcServerKey()]),
+          groups: ['x25519'],
+          now: S4.now,
+          // The RFC's §4 server sends no NewSessionTicket.
+          sessionTickets: { count: 0, ticketer: new RfcTicketer(S3_TICKET_STATE) },
+          extensionHook: (point, exts) => {
+            // The RFC's order: pre_shared_key, key_share, supported_versions.
+            const order = [41, 51, 43];
+            if (point === 'ServerHello')
+              return [...exts].sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+            // The RFC's EncryptedExtensions but for early_data, which we never accept.
+            if (point === 'EncryptedExtensions') return rfcServerOrder(S3.encryptedExtensions, 4)(exts);
+            return exts;
+          },
+        },
+      });
+      s.receive(h(S4.clientHello));
+      s.receive(h(S4.clientEarlyData));
+      assert.equal(fatalOf(events(s)), undefined);
+      const out = s.takeOutput();
+      assert.equal(hx(out[0]!), S4.serverHello);
+      const secret = (label: string) =>
+        h(keyLog.find((l) => l.startsWith(`${label} ${S4.clientHello.slice(22, 86)} `))!.split(' ')[2]!);
+      const schedule = new KeySchedule(provider, CIPHER_SUITES[0]!);
+      // Our handshake key is the RFC's: it opens the RFC's flight...
+      const serverHs = schedule.trafficKeys(secret('SERVER_HANDSHAKE_TRAFFIC_SECRET'));
+      assert.deepEqual(openRecords(hx(serverHs.key), hx(serverHs.iv), h(S4.serverFlight)), [
+        { type: 22, content: S4.encryptedExtensions + S4.serverFinished },
+      ]);
+      // ...and ours carries EncryptedExtensions without early_data, no Certificate, then Finished.
+      const ours = openRecords(hx(serverHs.key), hx(serverHs.iv), Buffer.concat(out.slice(1)));
+      const flight = ours.map((r) => r.content).join('');
+      assert.ok(ours.every((r) => r.type === 22));
+      assert.ok(flight.startsWith(S3.encryptedExtensions), 'EncryptedExtensions without early_data');
+      assert.equal(
+        flight.length,
+        S3.encryptedExtensions.length + S4.serverFinished.length,
+        'then Finished only',
+      );
+      assert.equal(
+        flight.slice(S3.encryptedExtensions.length, S3.encryptedExtensions.length + 8),
+        '14000020',
+      );
+
+      // The RFC client's EndOfEarlyData, under its early key, is skipped like its 0-RTT data.
+      s.receive(h(S4.clientEndOfEarlyData));
+      assert.deepEqual(events(s), []);
+      // A client Finished over our transcript, under the RFC's client handshake key, completes it.
+      const clientHsSecret = secret('CLIENT_HANDSHAKE_TRAFFIC_SECRET');
+      const transcript = createHash('sha256')
+        .update(h(S4.clientHello).subarray(5))
+        .update(h(S4.serverHello).subarray(5))
+        .update(h(flight))
+        .digest();
+      const verify = schedule.finishedVerifyData(clientHsSecret, new Uint8Array(transcript));
+      const clientHs = schedule.trafficKeys(clientHsSecret);
+      s.receive(sealRecord(clientHs.key, clientHs.iv, 0, 22, Buffer.concat([h('14000020'), verify])));
+      const evs = events(s);
+      assert.equal(fatalOf(evs), undefined, JSON.stringify(fatalOf(evs)));
+      const est = evs.find((e) => e.type === 'established') as Extract<TlsEvent, { type: 'established' }>;
+      assert.equal(est.result.resumed, true);
+      assert.equal(est.result.signatureScheme, undefined);
     });
   });
 }

@@ -1,93 +1,67 @@
 /**
  * The TLS 1.3 client handshake (RFC 8446 §2, §4): ClientHello out (again after a
  * HelloRetryRequest), the server flight in and checked — key share, certificate chain and
- * name (RFC 6125), CertificateVerify, Finished — then our Finished out.
+ * name (RFC 6125), CertificateVerify, Finished — then our Finished out. With a session cache,
+ * tickets are kept and the newest offered for resumption (§2.2; client-resumption.ts): a
+ * resumed handshake has no Certificate or CertificateVerify and keeps the original peer facts.
  */
-import { isIP } from 'node:net';
-import {
-  keyShareLength,
-  keyShareSeedLength,
-  KeyExchangeError,
-  type KeyShareSecret,
-  type NamedGroup,
-} from '../crypto/provider.js';
-import { schemeFromCode, verifySignature, type SignatureScheme } from '../certs/signing.js';
-import { verifyServerChainSync } from '../certs/verify.js';
+import { keyShareSeedLength, type KeyShareSecret, type NamedGroup } from '../crypto/provider.js';
+import type { SignatureScheme } from '../certs/signing.js';
 import { TlsFatal } from './alerts.js';
 import { bytesEqual } from './codec.js';
 import {
   CIPHER_SUITES,
   ExtensionType,
-  GROUP_CODES,
   HandshakeType,
   TLS12,
   TLS13,
   groupByCode,
-  suiteByCode,
   type CipherSuite,
 } from './constants.js';
 import {
   Transcript,
-  certificateVerifyContent,
-  type ExtensionHook,
+  messageHash,
   type HandshakeIo,
+  type HandshakeFacts,
   type HandshakeMessage,
 } from './handshake-common.js';
+import {
+  checkCertificateVerify,
+  checkServerChain,
+  checkServerHello13,
+  completeKeyShare,
+  readEncryptedExtensions,
+  readServerCertificate,
+} from './client-checks.js';
+import { clientHelloExtensions } from './client-hello.js';
+import {
+  acceptedSession,
+  fillBinder,
+  pskExtension,
+  sessionFromTicket,
+  takeSession,
+  type PskOffered,
+} from './client-resumption.js';
+import type { ClientSession } from './session-cache.js';
 import { KeySchedule } from './key-schedule.js';
 import {
-  decodeAlpn,
-  decodeCertificate,
-  decodeCertificateVerify,
   decodeCookie,
   decodeEncryptedExtensions,
+  decodeNewSessionTicket,
   decodeServerHello,
-  decodeServerKeyShare,
   decodeU16,
-  encodeAlpn,
   encodeClientHello,
-  encodeClientKeyShares,
   encodeHandshake,
-  encodeServerName,
-  encodeU16List,
   findExtension,
   isHelloRetryRequest,
-  type Extension,
   type ServerHello,
 } from './messages.js';
-import {
-  CERT_SCHEME_CODES,
-  CLIENT_GROUPS,
-  EXT,
-  OUR_SCHEMES,
-  clientVersions,
-  groupCodes,
-  schemeCodes,
-} from './negotiation.js';
-import type { TlsVersion } from './engine.js';
+import { CLIENT_GROUPS, EXT } from './negotiation.js';
+import type { ClientHandshakeConfig } from './client-config.js';
 import { Tls12ClientHandshake, clientHello12Parts, tls12Groups } from './tls12-client.js';
-import type { Tls12Suite } from './tls12-suites.js';
 import { versionRange, type VersionRange } from './versions.js';
 
-export interface ClientHandshakeConfig {
-  serverName?: string;
-  ca?: string | readonly string[];
-  rejectUnauthorized: boolean;
-  alpnProtocols?: readonly string[];
-  /** Groups offered, the first with a key share (default CLIENT_GROUPS ∩ provider). */
-  groups?: readonly NamedGroup[];
-  suites?: readonly CipherSuite[];
-  now?: () => Date;
-  extensionHook?: ExtensionHook;
-  /** RFC 8446 Appendix D.4 (default true): a legacy session id and change_cipher_spec records. */
-  middleboxCompat?: boolean;
-  /** Weakest RSA server key accepted (default 2048; the RFC 8448 traces use 1024). */
-  minRsaBits?: number;
-  /** Versions we offer (default TLSv1.3 only here; the engines default to TLSv1.2–TLSv1.3). */
-  minVersion?: TlsVersion;
-  maxVersion?: TlsVersion;
-  /** TLS 1.2 suites offered when TLS 1.2 is (default: all six, in our order). */
-  suites12?: readonly Tls12Suite[];
-}
+export type { ClientHandshakeConfig };
 
 interface Negotiated {
   suite: CipherSuite;
@@ -95,6 +69,8 @@ interface Negotiated {
   schedule: KeySchedule;
   serverHsSecret: Uint8Array;
   clientHsSecret: Uint8Array;
+  /** The session resumed: no certificate comes, its facts stand. */
+  resumed?: ClientSession;
 }
 
 type ClientState =
@@ -103,7 +79,13 @@ type ClientState =
   | { kind: 'wait-encrypted-extensions'; n: Negotiated }
   | { kind: 'wait-certificate'; n: Negotiated; alpn?: string }
   | { kind: 'wait-certificate-verify'; n: Negotiated; alpn?: string; chain: Uint8Array[] }
-  | { kind: 'wait-finished'; n: Negotiated; alpn?: string; chain: Uint8Array[]; scheme: SignatureScheme }
+  | {
+      kind: 'wait-finished';
+      n: Negotiated;
+      alpn?: string;
+      chain: readonly Uint8Array[];
+      scheme?: SignatureScheme;
+    }
   | { kind: 'done' }
   /** The server answered in TLS 1.2: that state machine runs the rest. */
   | { kind: 'tls12'; machine: Tls12ClientHandshake };
@@ -115,6 +97,15 @@ export class ClientHandshake {
   private sessionId: Uint8Array = new Uint8Array(0);
   private verdict: { ok: boolean; reason?: string } = { ok: false };
   private readonly range: VersionRange;
+  /** The cached session we offer (taken from the cache at start), and whether the last hello carried it. */
+  private offered: PskOffered | undefined;
+  private pskSent: PskOffered | undefined;
+  private firstHello: Uint8Array | undefined;
+  /** Extension types of the ClientHello as sent (after the hook): what the server may answer. */
+  private sentTypes = new Set<number>();
+  /** After the handshake, with a session cache: what turns a NewSessionTicket into a session. */
+  private ticketing:
+    { schedule: KeySchedule; resumptionMasterSecret: Uint8Array; facts: HandshakeFacts } | undefined;
 
   constructor(
     private readonly io: HandshakeIo,
@@ -149,56 +140,57 @@ export class ClientHandshake {
     if (this.config.middleboxCompat !== false && this.range.max >= TLS13) this.sessionId = this.io.random(32);
     const group = this.groups()[0];
     if (!group) throw new TlsFatal('internal_error', 'no key exchange group available');
-    this.sendClientHello(group, undefined, false);
+    if (this.range.max >= TLS13) this.offered = takeSession(this.config, this.suites(), this.now());
+    this.sendClientHello(group, undefined, false, []);
   }
 
-  private sendClientHello(group: NamedGroup, cookie: Uint8Array | undefined, retried: boolean): void {
+  private now(): Date {
+    return this.config.now?.() ?? new Date();
+  }
+
+  private suites(): readonly CipherSuite[] {
+    return this.config.suites ?? CIPHER_SUITES;
+  }
+
+  /** `before`: after a HelloRetryRequest, message_hash(ClientHello1) and the HRR, for the binder. */
+  private sendClientHello(
+    group: NamedGroup,
+    cookie: Uint8Array | undefined,
+    retried: boolean,
+    before: Uint8Array[],
+  ): void {
     const offer13 = this.range.max >= TLS13;
     const parts12 = this.range.min <= TLS12 ? clientHello12Parts(this.config) : undefined;
     const share = offer13
       ? this.io.provider.generateKeyShare(group, this.io.random(keyShareSeedLength(group)))
       : undefined;
-    const suites = [
-      ...(offer13 ? (this.config.suites ?? CIPHER_SUITES).map((s) => s.code) : []),
-      ...(parts12?.suites ?? []),
-    ];
-    const exts: Extension[] = [];
-    const name = this.config.serverName;
-    // RFC 6066 §3: no IP literals in server_name.
-    if (name && !isIP(name)) exts.push({ type: ExtensionType.server_name, data: encodeServerName(name) });
-    const groups = offer13 ? this.groups() : tls12Groups(this.groups());
-    exts.push({ type: ExtensionType.supported_groups, data: encodeU16List(groupCodes(groups), 2) });
-    // TLS 1.2 peers may need PKCS#1 RSA (RFC 5246 §7.4.1.4.1); a TLS 1.3 CertificateVerify still may not use it.
-    const schemes = schemeCodes(OUR_SCHEMES);
-    for (const c of parts12?.schemes ?? []) if (!schemes.includes(c)) schemes.push(c);
-    exts.push({ type: ExtensionType.signature_algorithms, data: encodeU16List(schemes, 2) });
-    exts.push({ type: EXT.signature_algorithms_cert, data: encodeU16List(CERT_SCHEME_CODES, 2) });
-    if (this.config.alpnProtocols?.length)
-      exts.push({ type: ExtensionType.alpn, data: encodeAlpn(this.config.alpnProtocols) });
-    if (share) {
-      exts.push({
-        type: ExtensionType.supported_versions,
-        data: clientVersions(parts12 ? [TLS13, TLS12] : [TLS13]),
-      });
-      exts.push({
-        type: ExtensionType.key_share,
-        data: encodeClientKeyShares([{ group: GROUP_CODES[group], keyExchange: share.publicKey }]),
-      });
-    }
-    if (cookie)
-      exts.push({
-        type: ExtensionType.cookie,
-        data: Uint8Array.from([cookie.length >> 8, cookie.length & 0xff, ...cookie]),
-      });
-    if (parts12) exts.push(...parts12.extensions);
+    const suites = [...(offer13 ? this.suites().map((s) => s.code) : []), ...(parts12?.suites ?? [])];
+    const exts = clientHelloExtensions({
+      serverName: this.config.serverName,
+      alpnProtocols: this.config.alpnProtocols,
+      groups: offer13 ? this.groups() : tls12Groups(this.groups()),
+      share,
+      cookie,
+      parts12,
+      pskModes: this.config.sessionCache !== undefined,
+      preSharedKey: this.offered && pskExtension(this.offered, this.io.provider, this.now().getTime()),
+    });
+    const extensions = this.config.extensionHook ? this.config.extensionHook('ClientHello', exts) : exts;
+    const pskAt = extensions.findIndex((e) => e.type === ExtensionType.pre_shared_key);
+    if (pskAt >= 0 && (pskAt !== extensions.length - 1 || !this.offered))
+      throw new TlsFatal('internal_error', 'pre_shared_key must be ours and the last extension');
     const hello = encodeClientHello({
       legacyVersion: 0x0303,
       random: this.random,
       sessionId: this.sessionId,
       cipherSuites: suites,
       compressionMethods: Uint8Array.of(0),
-      extensions: this.config.extensionHook ? this.config.extensionHook('ClientHello', exts) : exts,
+      extensions,
     });
+    this.pskSent = pskAt >= 0 ? this.offered : undefined;
+    if (this.pskSent) fillBinder(hello, this.io.provider, this.pskSent, before);
+    this.sentTypes = new Set(extensions.map((e) => e.type));
+    this.firstHello ??= hello;
     this.transcript.add(hello);
     this.io.sendHandshake(hello);
     this.state = { kind: 'wait-server-hello', share, retried };
@@ -258,34 +250,12 @@ export class ClientHandshake {
       this.state = { kind: 'tls12', machine };
       return machine.onServerHello(msg, sh);
     }
-    if (!bytesEqual(sh.sessionId, this.sessionId))
-      throw new TlsFatal('illegal_parameter', 'session id not echoed');
-    if (sh.compressionMethod !== 0)
-      throw new TlsFatal('illegal_parameter', 'compression method must be null');
-    const versions = findExtension(sh.extensions, ExtensionType.supported_versions);
-    // RFC 8446 §4.1.3: without supported_versions the server chose TLS 1.2 or older.
-    if (!versions) throw new TlsFatal('protocol_version', 'server does not speak TLS 1.3');
-    if (decodeU16(versions, 'supported_versions') !== TLS13 || !state.share)
-      throw new TlsFatal('illegal_parameter', 'server selected a version we did not offer');
-    const suite = suiteByCode(sh.cipherSuite);
-    const offered = (this.config.suites ?? CIPHER_SUITES).map((s) => s.code);
-    if (!suite || !offered.includes(suite.code))
-      throw new TlsFatal('illegal_parameter', 'server selected a cipher suite we did not offer');
-    for (const e of sh.extensions) {
-      if (
-        ![
-          ExtensionType.supported_versions,
-          ExtensionType.key_share,
-          ExtensionType.cookie,
-          ExtensionType.pre_shared_key,
-        ].includes(e.type as never)
-      ) {
-        throw new TlsFatal('unsupported_extension', `unexpected extension ${e.type} in ServerHello`);
-      }
-    }
-    const ourShare = state.share;
+    const suite = checkServerHello13(sh, this.sessionId, state.share !== undefined, this.suites());
+    const ourShare = state.share!;
     if (isHelloRetryRequest(sh)) {
       if (state.retried) throw new TlsFatal('unexpected_message', 'a second HelloRetryRequest');
+      if (findExtension(sh.extensions, ExtensionType.pre_shared_key))
+        throw new TlsFatal('illegal_parameter', 'pre_shared_key in a HelloRetryRequest');
       const selected = findExtension(sh.extensions, ExtensionType.key_share);
       const group = selected ? groupByCode(decodeU16(selected, 'selected_group')) : undefined;
       // RFC 8446 §4.1.4: the group must be offered and not the one we already sent a share for.
@@ -299,27 +269,18 @@ export class ClientHandshake {
         this.io.sendChangeCipherSpec();
         this.retriedWithCcs = true;
       }
-      this.sendClientHello(group, cookieExt ? decodeCookie(cookieExt) : undefined, true);
+      // RFC 8446 §4.1.4: a PSK whose hash is not the chosen suite's is dropped from ClientHello2.
+      if (this.offered && this.offered.suite.hash !== suite.hash) this.offered = undefined;
+      const before = [messageHash(this.io.provider, suite.hash, this.firstHello!), msg.raw];
+      this.sendClientHello(group, cookieExt ? decodeCookie(cookieExt) : undefined, true, before);
       return;
     }
-    const shareExt = findExtension(sh.extensions, ExtensionType.key_share);
-    if (!shareExt) throw new TlsFatal('missing_extension', 'ServerHello without key_share');
-    const entry = decodeServerKeyShare(shareExt);
-    if (entry.group !== GROUP_CODES[ourShare.group])
-      throw new TlsFatal('illegal_parameter', 'server key share is for another group');
-    if (entry.keyExchange.length !== keyShareLength(ourShare.group, 'server'))
-      throw new TlsFatal('illegal_parameter', 'malformed server key share');
-    let shared: Uint8Array;
-    try {
-      shared = ourShare.complete(entry.keyExchange);
-    } catch (err) {
-      if (err instanceof KeyExchangeError) throw new TlsFatal('illegal_parameter', err.message);
-      throw err;
-    }
+    const resumed = acceptedSession(sh.extensions, this.pskSent, suite);
+    const shared = completeKeyShare(sh, ourShare);
     if (!state.retried) this.transcript.start(suite.hash);
     this.transcript.add(msg.raw);
     const schedule = new KeySchedule(this.io.provider, suite);
-    const hs = schedule.handshakeTrafficSecrets(shared, this.transcript.current());
+    const hs = schedule.handshakeTrafficSecrets(shared, this.transcript.current(), resumed?.psk);
     this.io.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.random, hs.client);
     this.io.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', this.random, hs.server);
     this.io.setReadSecret(suite, hs.server);
@@ -327,7 +288,14 @@ export class ClientHandshake {
     this.io.setWriteSecret(suite, hs.client);
     this.state = {
       kind: 'wait-encrypted-extensions',
-      n: { suite, group: ourShare.group, schedule, serverHsSecret: hs.server, clientHsSecret: hs.client },
+      n: {
+        suite,
+        group: ourShare.group,
+        schedule,
+        serverHsSecret: hs.server,
+        clientHsSecret: hs.client,
+        resumed,
+      },
     };
   }
 
@@ -336,56 +304,38 @@ export class ClientHandshake {
     state: Extract<ClientState, { kind: 'wait-encrypted-extensions' }>,
   ): void {
     const exts = decodeEncryptedExtensions(msg.body);
-    let alpn: string | undefined;
-    const alpnExt = findExtension(exts, ExtensionType.alpn);
-    if (alpnExt) {
-      const list = decodeAlpn(alpnExt);
-      if (list.length !== 1 || !this.config.alpnProtocols?.includes(list[0]!))
-        throw new TlsFatal('illegal_parameter', 'server chose an ALPN protocol we did not offer');
-      alpn = list[0];
-    }
+    const alpn = readEncryptedExtensions(exts, this.config.alpnProtocols, this.sentTypes);
     const rsl = findExtension(exts, EXT.record_size_limit);
     if (rsl) this.io.peerRecordSizeLimit?.(decodeU16(rsl, 'record_size_limit'));
     this.transcript.add(msg.raw);
-    this.state = { kind: 'wait-certificate', n: state.n, alpn };
+    const resumed = state.n.resumed;
+    // RFC 8446 §2.2: a PSK handshake has no Certificate and CertificateVerify.
+    if (resumed) {
+      const chain = resumed.peerCertificates;
+      const scheme = resumed.signatureScheme as SignatureScheme | undefined;
+      this.state = { kind: 'wait-finished', n: state.n, alpn, chain, scheme };
+    } else this.state = { kind: 'wait-certificate', n: state.n, alpn };
   }
 
   private onCertificate(
     msg: HandshakeMessage,
     state: Extract<ClientState, { kind: 'wait-certificate' }>,
   ): void {
-    const cert = decodeCertificate(msg.body);
-    if (cert.context.length !== 0)
-      throw new TlsFatal('illegal_parameter', 'certificate_request_context must be empty');
-    if (cert.entries.length === 0)
-      throw new TlsFatal('decode_error', 'server sent an empty certificate list');
+    const chain = readServerCertificate(msg.body);
     this.transcript.add(msg.raw);
-    this.state = {
-      kind: 'wait-certificate-verify',
-      n: state.n,
-      alpn: state.alpn,
-      chain: cert.entries.map((e) => e.data),
-    };
+    this.state = { kind: 'wait-certificate-verify', n: state.n, alpn: state.alpn, chain };
   }
 
   private onCertificateVerify(
     msg: HandshakeMessage,
     state: Extract<ClientState, { kind: 'wait-certificate-verify' }>,
   ): void {
-    const cv = decodeCertificateVerify(msg.body);
-    const scheme = schemeFromCode(cv.scheme);
-    if (!scheme || !OUR_SCHEMES.includes(scheme))
-      throw new TlsFatal('illegal_parameter', `signature scheme 0x${cv.scheme.toString(16)} was not offered`);
-    const content = certificateVerifyContent('server', this.transcript.current());
-    let ok: boolean;
-    try {
-      ok = verifySignature(state.chain[0]!, scheme, content, cv.signature, {
-        minRsaBits: this.config.minRsaBits,
-      });
-    } catch (err) {
-      throw new TlsFatal('bad_certificate', `cannot read the server certificate: ${(err as Error).message}`);
-    }
-    if (!ok) throw new TlsFatal('decrypt_error', 'CertificateVerify signature does not verify');
+    const scheme = checkCertificateVerify(
+      msg.body,
+      state.chain[0]!,
+      this.transcript.current(),
+      this.config.minRsaBits,
+    );
     this.transcript.add(msg.raw);
     this.state = { kind: 'wait-finished', n: state.n, alpn: state.alpn, chain: state.chain, scheme };
   }
@@ -397,20 +347,10 @@ export class ClientHandshake {
       throw new TlsFatal('decrypt_error', 'server Finished does not verify');
     this.transcript.add(msg.raw);
     // RFC 6125 name check and path validation; with rejectUnauthorized a failure is fatal.
-    this.verdict = verifyServerChainSync(state.chain, {
-      ca: this.config.ca,
-      serverName: this.config.serverName,
-      now: this.config.now?.(),
-    });
-    if (!this.verdict.ok && this.config.rejectUnauthorized) {
-      const reason = this.verdict.reason ?? 'certificate rejected';
-      const alert = /expired|not yet valid/i.test(reason)
-        ? 'certificate_expired'
-        : /trust|anchor|issuer|self.signed/i.test(reason)
-          ? 'unknown_ca'
-          : 'bad_certificate';
-      throw new TlsFatal(alert, `server certificate rejected: ${reason}`);
-    }
+    // Resumed: the original session's verdict (its chain was checked again before we offered it).
+    this.verdict = n.resumed
+      ? { ok: n.resumed.peerVerified, reason: n.resumed.verificationError }
+      : checkServerChain(state.chain, { ...this.config, now: this.config.now?.() });
     const ap = n.schedule.applicationTrafficSecrets(this.transcript.current());
     this.io.keyLog('CLIENT_TRAFFIC_SECRET_0', this.random, ap.client);
     this.io.keyLog('SERVER_TRAFFIC_SECRET_0', this.random, ap.server);
@@ -426,7 +366,7 @@ export class ClientHandshake {
     this.io.setWriteSecret(n.suite, ap.client);
     this.io.setReadSecret(n.suite, ap.server);
     this.state = { kind: 'done' };
-    this.io.complete({
+    const facts: HandshakeFacts = {
       cipherSuite: n.suite,
       group: n.group,
       signatureScheme: state.scheme,
@@ -435,10 +375,33 @@ export class ClientHandshake {
       peerCertificates: state.chain,
       peerVerified: this.verdict.ok,
       verificationError: this.verdict.ok ? undefined : this.verdict.reason,
+      resumed: n.resumed !== undefined,
+    };
+    if (this.config.sessionCache && this.config.serverName) {
+      const resumptionMasterSecret = n.schedule.resumptionMasterSecret(this.transcript.current());
+      this.ticketing = { schedule: n.schedule, resumptionMasterSecret, facts };
+    }
+    this.io.complete({
+      ...facts,
       schedule: n.schedule,
       exporterSecret: ap.exporter,
       clientRandom: this.random,
     });
+  }
+
+  /** RFC 8446 §4.6.1: a NewSessionTicket after the handshake; kept when we have a session cache. */
+  onNewSessionTicket(msg: HandshakeMessage): void {
+    const t = this.ticketing;
+    if (!t) {
+      decodeNewSessionTicket(msg.body); // still checked for form
+      return;
+    }
+    const session = sessionFromTicket(msg.body, {
+      ...t,
+      serverName: this.config.serverName!,
+      now: this.now().getTime(),
+    });
+    if (session) this.config.sessionCache!.put(session);
   }
 
   private get sentCcs(): boolean {

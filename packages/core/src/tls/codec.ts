@@ -31,6 +31,10 @@ export class Reader {
     this.pos += 3;
     return v;
   }
+  u32(): number {
+    if (this.remaining < 4) throw decodeError('truncated u32');
+    return ((this.u16() << 16) | this.u16()) >>> 0;
+  }
   bytes(n: number): Uint8Array {
     if (this.remaining < n) throw decodeError(`truncated: need ${n} bytes, have ${this.remaining}`);
     const out = this.buf.subarray(this.pos, this.pos + n);
@@ -67,6 +71,9 @@ export class Writer {
   }
   u24(v: number): this {
     return this.raw(Uint8Array.of((v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff));
+  }
+  u32(v: number): this {
+    return this.raw(Uint8Array.of((v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff));
   }
   raw(b: Uint8Array): this {
     this.parts.push(b);

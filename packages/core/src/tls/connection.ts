@@ -10,9 +10,9 @@ import { ClientHandshake, type ClientHandshakeConfig } from './client-handshake.
 import { ContentType, HandshakeType, MAX_HANDSHAKE_MESSAGE, type CipherSuite } from './constants.js';
 import type { HandshakeIo, HandshakeMessage, HandshakeResult } from './handshake-common.js';
 import { KeySchedule } from './key-schedule.js';
-import { decodeKeyUpdate, decodeNewSessionTicket, encodeKeyUpdate } from './messages.js';
+import { decodeKeyUpdate, encodeKeyUpdate } from './messages.js';
 import { HandshakeType12 } from './tls12-suites.js';
-import { RecordLayer } from './record-layer.js';
+import { RecordLayer, type PlainRecord } from './record-layer.js';
 import { ServerHandshake, type ServerHandshakeConfig } from './server-handshake.js';
 
 export type TlsEvent =
@@ -32,6 +32,9 @@ export type TlsConnectionOptions = {
 } & ({ role: 'server'; server: ServerHandshakeConfig } | { role: 'client'; client: ClientHandshakeConfig });
 
 type ConnState = 'handshaking' | 'open' | 'closed';
+
+/** RFC 8446 §4.2.10: refused 0-RTT we skip before giving up (OpenSSL's default max_early_data is 16 KiB). */
+const MAX_SKIPPED_EARLY_DATA = 64 * 1024;
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -55,6 +58,8 @@ export class TlsConnection {
   private readonly keyUpdateAfter: number;
   private readClosed = false;
   private writeClosed = false;
+  /** Bytes of refused 0-RTT records we will still skip (RFC 8446 §4.2.10); undefined: not skipping. */
+  private earlyDataBudget: number | undefined;
 
   constructor(private readonly options: TlsConnectionOptions) {
     this.records = new RecordLayer(options.provider);
@@ -104,6 +109,9 @@ export class TlsConnection {
         // RFC 8449 §4: the limit counts the inner content type in TLS 1.3; 64 is the floor.
         if (limit < 64) throw new TlsFatal('illegal_parameter', `record_size_limit ${limit} below 64`);
         this.records.maxFragment = Math.min(this.records.maxFragment, limit - 1);
+      },
+      ignoreEarlyData: (on) => {
+        this.earlyDataBudget = on ? MAX_SKIPPED_EARLY_DATA : undefined;
       },
     };
     this.machine =
@@ -165,7 +173,12 @@ export class TlsConnection {
         // A peer that failed before deriving keys may still send its alert in the clear.
         const plainAlert =
           rec.type === ContentType.alert && this.state === 'handshaking' && rec.body.length === 2;
-        if (this.records.isReadProtected && !plainAlert) ({ type, content } = this.records.unprotect(rec));
+        if (this.earlyDataBudget !== undefined && rec.type === ContentType.application_data) {
+          const opened = this.openOrSkipEarlyData(rec);
+          if (!opened) continue;
+          ({ type, content } = opened);
+        } else if (this.records.isReadProtected && !plainAlert)
+          ({ type, content } = this.records.unprotect(rec));
         else if (type === ContentType.application_data)
           throw new TlsFatal('unexpected_message', 'application data before keys');
         if (type === ContentType.alert) this.onAlert(content);
@@ -320,12 +333,33 @@ export class TlsConnection {
       if (requested && !this.writeClosed) this.updateWriteKey(false);
       return;
     }
-    if (msg.type === HandshakeType.new_session_ticket && this.options.role === 'client') {
-      // Resumption is not implemented; a well-formed ticket is accepted and forgotten.
-      decodeNewSessionTicket(msg.body);
-      return;
-    }
+    if (msg.type === HandshakeType.new_session_ticket && this.machine instanceof ClientHandshake)
+      return this.machine.onNewSessionTicket(msg);
     throw new TlsFatal('unexpected_message', `handshake message ${msg.type} after the handshake`);
+  }
+
+  /**
+   * RFC 8446 §4.2.10: the server refused 0-RTT, so the client's early records are discarded: under
+   * the handshake key those that fail to open (the first that opens ends the skipping), before
+   * keys (after a HelloRetryRequest) all application_data records. Past the budget:
+   * unexpected_message (§4.6.1). Returns the opened record, or undefined when it was skipped.
+   */
+  private openOrSkipEarlyData(rec: PlainRecord): { type: number; content: Uint8Array } | undefined {
+    if (this.records.isReadProtected) {
+      try {
+        const opened = this.records.unprotect(rec);
+        this.earlyDataBudget = undefined;
+        return opened;
+      } catch (err) {
+        if (!(err instanceof TlsFatal) || err.alert !== 'bad_record_mac') throw err;
+        // A failed open still advanced the read sequence number: start the key over.
+        this.records.setReadKeys(this.suite!, this.scheduleFor(this.suite!).trafficKeys(this.readSecret!));
+      }
+    }
+    this.earlyDataBudget! -= rec.body.length;
+    if (this.earlyDataBudget! < 0)
+      throw new TlsFatal('unexpected_message', 'more early data than we skip (0-RTT is never accepted)');
+    return undefined;
   }
 
   /**

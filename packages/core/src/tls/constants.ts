@@ -35,6 +35,12 @@ export const ExtensionType = {
   key_share: 51,
 } as const;
 
+/** RFC 8446 §4.2.9: PSK key exchange modes. We accept and offer psk_dhe_ke only (forward secrecy). */
+export const PskMode = { psk_ke: 0, psk_dhe_ke: 1 } as const;
+
+/** RFC 8446 §4.6.1: no ticket lives longer than seven days. */
+export const MAX_TICKET_LIFETIME_SECONDS = 604_800;
+
 export const TLS13 = 0x0304;
 export const TLS12 = 0x0303;
 

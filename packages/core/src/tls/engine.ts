@@ -5,6 +5,8 @@
  */
 import type { Duplex } from 'node:stream';
 import type { SigningKey } from '../certs/signing.js';
+import type { SessionTicketConfig } from './server-psk.js';
+import type { TlsSessionCache } from './session-cache.js';
 
 export type TlsVersion = 'TLSv1.3' | 'TLSv1.2';
 export type TlsEngineName = 'ts' | 'native';
@@ -28,6 +30,11 @@ export interface TlsSessionInfo {
   readonly peerVerified: boolean;
   /** Client side: why verification failed, when it did (kept for opportunistic TLS logs). */
   readonly verificationError?: string;
+  /**
+   * A resumed session (TLS 1.3 ticket, RFC 8446 §2.2): no certificate was exchanged; on the
+   * client side the peer facts above are those of the handshake that earned the ticket.
+   */
+  readonly resumed: boolean;
 }
 
 /** A certificate chain and its private key, both PEM. */
@@ -59,6 +66,11 @@ interface CommonTlsOptions {
 
 export interface TlsServerOptions extends CommonTlsOptions {
   certificates: CertificateSource;
+  /**
+   * TLS 1.3 session tickets and resumption, `ts` engine (default: on, one stateless ticket per
+   * handshake, sealed under a per-process key, valid 2 h). `false`: no tickets, no resumption.
+   */
+  sessionTickets?: false | SessionTicketConfig;
 }
 
 export interface TlsClientOptions extends CommonTlsOptions {
@@ -71,6 +83,12 @@ export interface TlsClientOptions extends CommonTlsOptions {
    * `false`: the handshake completes and `session.peerVerified` tells (opportunistic TLS).
    */
   rejectUnauthorized?: boolean;
+  /**
+   * `ts` engine: keep TLS 1.3 tickets here and resume with the newest for `serverName` (share
+   * one `MemorySessionCache` between connections). Resumption needs no certificate, so a session
+   * is offered only if its original chain still verifies when verification is required.
+   */
+  sessionCache?: TlsSessionCache;
 }
 
 /** An established TLS connection: a Duplex of application data plus the session facts. */

@@ -20,7 +20,8 @@ export interface HandshakeMessage {
 }
 
 /** Which message an extension hook is asked about. */
-export type ExtensionHookPoint = 'ClientHello' | 'HelloRetryRequest' | 'ServerHello' | 'EncryptedExtensions';
+export type ExtensionHookPoint =
+  'ClientHello' | 'HelloRetryRequest' | 'ServerHello' | 'EncryptedExtensions' | 'NewSessionTicket';
 
 /**
  * Lets a caller rewrite the extension list we are about to send (order, extra extensions).
@@ -37,6 +38,8 @@ export interface HandshakeFacts {
   readonly peerCertificates: readonly Uint8Array[];
   readonly peerVerified: boolean;
   readonly verificationError?: string;
+  /** TLS 1.3 resumption with a ticket's PSK (RFC 8446 §2.2); the peer facts are the original session's. */
+  readonly resumed?: boolean;
 }
 
 export interface HandshakeResult extends HandshakeFacts {
@@ -70,6 +73,12 @@ export interface HandshakeIo {
   pinRecordVersion12?(): void;
   /** RFC 8449: the peer's record_size_limit, which caps the records we send. */
   peerRecordSizeLimit?(limit: number): void;
+  /**
+   * RFC 8446 §4.2.10: the server refuses the client's 0-RTT data, so its records are skipped (up
+   * to a limit): those that fail to open under the handshake key, or before keys (after a
+   * HelloRetryRequest) every application_data record. `false` ends the skipping.
+   */
+  ignoreEarlyData?(on: boolean): void;
 }
 
 /** Running transcript hash (RFC 8446 §4.4.1); buffers until the suite fixes the hash. */
@@ -105,6 +114,11 @@ export class Transcript {
     this.hash = this.provider.createHash(hash);
     this.hash.update(encodeHandshake(HandshakeType.message_hash, digest));
   }
+}
+
+/** RFC 8446 §4.4.1: message_hash(Hash(ClientHello1)), what stands for ClientHello1 after a HelloRetryRequest. */
+export function messageHash(provider: CryptoProvider, hash: HashName, clientHello1: Uint8Array): Uint8Array {
+  return encodeHandshake(HandshakeType.message_hash, provider.hash(hash, clientHello1));
 }
 
 /** RFC 8446 §4.4.3: the content covered by a CertificateVerify signature. */

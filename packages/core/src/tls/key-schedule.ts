@@ -1,7 +1,8 @@
 /**
- * TLS 1.3 key schedule (RFC 8446 §7.1) for the (EC)DHE-only handshake: HKDF-Expand-Label,
- * Derive-Secret, the traffic secrets, Finished keys (§4.4.4), KeyUpdate (§7.2), traffic keys
- * (§7.3) and the exporter (§7.5).
+ * TLS 1.3 key schedule (RFC 8446 §7.1): HKDF-Expand-Label, Derive-Secret, the Early Secret from
+ * a resumption PSK or zeros, PSK binders (§4.2.11.2), the traffic secrets, Finished keys
+ * (§4.4.4), the resumption master secret and ticket PSKs (§4.6.1), KeyUpdate (§7.2), traffic
+ * keys (§7.3) and the exporter (§7.5).
  */
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { CipherSuite } from './constants.js';
@@ -48,12 +49,27 @@ export class KeySchedule {
     return this.provider.hash(this.suite.hash, data);
   }
 
-  /** Early Secret (no PSK) → Handshake Secret; returns the two handshake traffic secrets. */
+  /** Early Secret = HKDF-Extract(0, PSK), with a string of zeros when there is no PSK. */
+  earlySecret(psk: Uint8Array | undefined): Uint8Array {
+    return this.provider.hkdfExtract(this.suite.hash, EMPTY, psk ?? this.zeros);
+  }
+
+  /**
+   * RFC 8446 §4.2.11.2: a resumption PSK's binder, computed as a Finished over the transcript
+   * up to the truncated ClientHello, with binder_key = Derive-Secret(Early Secret, "res binder", "").
+   */
+  binder(psk: Uint8Array, truncatedHelloHash: Uint8Array): Uint8Array {
+    const binderKey = this.deriveSecret(this.earlySecret(psk), 'res binder', this.hash(EMPTY));
+    return this.finishedVerifyData(binderKey, truncatedHelloHash);
+  }
+
+  /** Early Secret (PSK or none) → Handshake Secret; returns the two handshake traffic secrets. */
   handshakeTrafficSecrets(
     sharedSecret: Uint8Array,
     helloHash: Uint8Array,
+    psk?: Uint8Array,
   ): { client: Uint8Array; server: Uint8Array } {
-    const early = this.provider.hkdfExtract(this.suite.hash, EMPTY, this.zeros);
+    const early = this.earlySecret(psk);
     const derived = this.deriveSecret(early, 'derived', this.hash(EMPTY));
     this.handshakeSecret = this.provider.hkdfExtract(this.suite.hash, derived, sharedSecret);
     return {
@@ -75,6 +91,16 @@ export class KeySchedule {
       server: this.deriveSecret(this.masterSecret, 's ap traffic', serverFinishedHash),
       exporter: this.deriveSecret(this.masterSecret, 'exp master', serverFinishedHash),
     };
+  }
+
+  /** resumption_master_secret (transcript up to the client Finished); call after applicationTrafficSecrets. */
+  resumptionMasterSecret(clientFinishedHash: Uint8Array): Uint8Array {
+    return this.deriveSecret(this.masterSecret, 'res master', clientFinishedHash);
+  }
+
+  /** RFC 8446 §4.6.1: a ticket's PSK = HKDF-Expand-Label(resumption_master_secret, "resumption", nonce, Hash.length). */
+  resumptionPsk(resumptionMasterSecret: Uint8Array, ticketNonce: Uint8Array): Uint8Array {
+    return this.expandLabel(resumptionMasterSecret, 'resumption', ticketNonce, this.hashLength);
   }
 
   /** RFC 8446 §4.4.4: verify_data = HMAC(finished_key, Transcript-Hash). */

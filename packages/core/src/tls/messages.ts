@@ -191,13 +191,35 @@ export function decodeCertificateRequest(body: Uint8Array): { context: Uint8Arra
   return { context, extensions };
 }
 
-export function decodeNewSessionTicket(body: Uint8Array): void {
+/** NewSessionTicket (RFC 8446 §4.6.1). */
+export interface NewSessionTicket {
+  /** Seconds. */
+  readonly lifetime: number;
+  readonly ageAdd: number;
+  readonly nonce: Uint8Array;
+  readonly ticket: Uint8Array;
+  readonly extensions: readonly Extension[];
+}
+
+export function decodeNewSessionTicket(body: Uint8Array): NewSessionTicket {
   const r = new Reader(body);
-  r.bytes(8); // ticket_lifetime, ticket_age_add
-  r.vec(1, 0, 255, 'ticket_nonce');
-  r.vec(2, 1, 0xffff, 'ticket');
-  decodeExtensions(r, 0, 'NewSessionTicket');
+  const lifetime = r.u32();
+  const ageAdd = r.u32();
+  const nonce = r.vec(1, 0, 255, 'ticket_nonce');
+  const ticket = r.vec(2, 1, 0xffff, 'ticket');
+  const extensions = decodeExtensions(r, 0, 'NewSessionTicket');
   r.end('NewSessionTicket');
+  return { lifetime, ageAdd, nonce, ticket, extensions };
+}
+
+export function encodeNewSessionTicket(nst: NewSessionTicket): Uint8Array {
+  const w = new Writer()
+    .u32(nst.lifetime)
+    .u32(nst.ageAdd)
+    .vec(1, nst.nonce)
+    .vec(2, nst.ticket)
+    .vec(2, encodeExtensions(nst.extensions));
+  return encodeHandshake(HandshakeType.new_session_ticket, w.finish());
 }
 
 /** KeyUpdate (RFC 8446 §4.6.3): true when the peer asks us to update too. */

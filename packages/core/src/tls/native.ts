@@ -43,6 +43,7 @@ function sessionOf(socket: tls.TLSSocket, serverName: string | undefined): TlsSe
     peerCertificates: peerChain(socket),
     peerVerified: socket.authorized,
     verificationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
+    resumed: socket.isSessionReused(),
   };
 }
 
@@ -130,7 +131,9 @@ export class NativeTlsEngine implements TlsEngine {
     if (options.keyLog)
       tlsSocket.on('keylog', (line: Buffer) => options.keyLog!(line.toString('latin1').trimEnd()));
     await handshake(tlsSocket, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 'server');
-    return asTlsStream(tlsSocket, sessionOf(tlsSocket, serverName));
+    // A resumed handshake skips SNICallback; the socket still knows the name the client sent.
+    const sni = serverName ?? (tlsSocket.servername || undefined);
+    return asTlsStream(tlsSocket, sessionOf(tlsSocket, sni));
   }
 
   async connect(socket: Duplex, options: TlsClientOptions): Promise<TlsStream> {

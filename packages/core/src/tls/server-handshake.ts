@@ -1,17 +1,13 @@
 /**
  * The TLS 1.3 server handshake (RFC 8446 §2, §4) as a state machine: ClientHello in, the
  * server flight out (with a HelloRetryRequest round when no acceptable key share came), the
- * client Finished in. No client certificates, no PSK, no 0-RTT.
+ * client Finished in, NewSessionTickets out. Resumption with our own tickets in psk_dhe_ke mode
+ * (§2.2; server-psk.ts), which drops Certificate and CertificateVerify. No client certificates,
+ * no 0-RTT: early data is skipped (§4.2.10).
  */
 import { keyShareLength, keyShareSeedLength, KeyExchangeError, type NamedGroup } from '../crypto/provider.js';
-import {
-  loadSigningKey,
-  SIGNATURE_SCHEME_CODES,
-  type SignatureScheme,
-  type SigningKey,
-} from '../certs/signing.js';
-import { parsePemChain } from '../certs/pem.js';
-import type { CertificateSource, CertifiedKey } from './engine.js';
+import { SIGNATURE_SCHEME_CODES, type SignatureScheme } from '../certs/signing.js';
+import type { CertificateSource } from './engine.js';
 import { TlsFatal } from './alerts.js';
 import { bytesEqual } from './codec.js';
 import {
@@ -25,19 +21,15 @@ import {
 import {
   Transcript,
   certificateVerifyContent,
+  messageHash,
   type ExtensionHook,
   type HandshakeIo,
   type HandshakeMessage,
 } from './handshake-common.js';
 import { KeySchedule } from './key-schedule.js';
 import {
-  decodeAlpn,
   decodeClientHello,
-  decodeClientKeyShares,
-  decodeCookie,
-  decodeServerName,
   decodeU16,
-  decodeU16List,
   encodeAlpn,
   encodeCertificate,
   encodeCertificateVerify,
@@ -50,8 +42,21 @@ import {
   type ClientHello,
   type Extension,
 } from './messages.js';
-import { EXT, SERVER_GROUP_PREFERENCE, chooseSuite } from './negotiation.js';
+import { EXT, SERVER_GROUP_PREFERENCE } from './negotiation.js';
 import type { TlsVersion } from './engine.js';
+import {
+  checkSecondHello,
+  chooseAlpn,
+  chooseKeyShare,
+  readClientHello13,
+  serverAuthentication,
+} from './server-client-hello.js';
+import {
+  chooseTicketAndSuite,
+  newSessionTickets,
+  verifyBinder,
+  type SessionTicketConfig,
+} from './server-psk.js';
 import { Tls12ServerHandshake } from './tls12-server.js';
 import { chooseServerVersion, versionRange, type VersionRange } from './versions.js';
 
@@ -64,6 +69,10 @@ export interface ServerHandshakeConfig {
   /** Versions we accept (default TLSv1.3 only here; the engines default to TLSv1.2–TLSv1.3). */
   minVersion?: TlsVersion;
   maxVersion?: TlsVersion;
+  /** TLS 1.3 session tickets and resumption (default on, one ticket); `false`: neither. */
+  sessionTickets?: false | SessionTicketConfig;
+  /** Clock for ticket issue times and ages (tests). */
+  now?: () => Date;
 }
 
 type ServerState =
@@ -74,6 +83,8 @@ type ServerState =
       suite: CipherSuite;
       group: NamedGroup;
       cookie: Uint8Array;
+      /** message_hash(ClientHello1) and the HelloRetryRequest: what a binder in ClientHello2 covers first. */
+      before: Uint8Array[];
     }
   | {
       kind: 'wait-finished';
@@ -90,23 +101,14 @@ type ServerState =
 interface Facts {
   suite: CipherSuite;
   group: NamedGroup;
-  scheme: SignatureScheme;
+  /** Absent when resumed: no CertificateVerify. */
+  scheme?: SignatureScheme;
   serverName?: string;
   alpn?: string;
   clientRandom: Uint8Array;
-}
-
-const signingKeys = new WeakMap<CertifiedKey, { key: SigningKey; chain: Uint8Array[] }>();
-function signerFor(certified: CertifiedKey) {
-  let s = signingKeys.get(certified);
-  if (!s) {
-    s = {
-      key: certified.signingKey ?? loadSigningKey(certified.privateKeyPem),
-      chain: parsePemChain(certified.certificateChainPem),
-    };
-    signingKeys.set(certified, s);
-  }
-  return s;
+  resumed: boolean;
+  /** The client offered psk_dhe_ke, so tickets are of use to it (RFC 8446 §4.2.9). */
+  wantsTickets: boolean;
 }
 
 export class ServerHandshake {
@@ -175,82 +177,40 @@ export class ServerHandshake {
       this.state = { kind: 'tls12', machine };
       return machine.onClientHello(msg, ch);
     }
-    const versionsExt = findExtension(ch.extensions, ExtensionType.supported_versions);
-    // RFC 8446 §4.2.1: without supported_versions this is TLS 1.2 or older, which we do not speak.
-    if (!versionsExt) throw new TlsFatal('protocol_version', 'client does not offer TLS 1.3');
-    const versions = decodeU16List(versionsExt, 1, 2, 'supported_versions');
-    if (!versions.includes(TLS13)) throw new TlsFatal('protocol_version', 'client does not offer TLS 1.3');
-    if (ch.compressionMethods.length !== 1 || ch.compressionMethods[0] !== 0) {
-      throw new TlsFatal('illegal_parameter', 'TLS 1.3 requires the null compression method only');
-    }
-    // RFC 8446 §4.2.10: we do not accept early data; PSK is not offered (no tickets issued).
-    const suite = chooseSuite(ch.cipherSuites);
-    if (!suite) throw new TlsFatal('handshake_failure', 'no cipher suite in common');
-    const sigExt = findExtension(ch.extensions, ExtensionType.signature_algorithms);
-    if (!sigExt)
-      throw new TlsFatal('missing_extension', 'signature_algorithms is required (RFC 8446 §4.2.3)');
-    const clientSchemes = decodeU16List(sigExt, 2, 2, 'signature_algorithms');
-    const groupsExt = findExtension(ch.extensions, ExtensionType.supported_groups);
-    const shareExt = findExtension(ch.extensions, ExtensionType.key_share);
-    if (!groupsExt || !shareExt)
-      throw new TlsFatal('missing_extension', 'supported_groups and key_share are required');
-    const clientGroups = decodeU16List(groupsExt, 2, 2, 'supported_groups');
-    const shares = decodeClientKeyShares(shareExt);
-    for (const sh of shares)
-      if (!clientGroups.includes(sh.group))
-        throw new TlsFatal('illegal_parameter', 'key share for a group not in supported_groups');
-
+    const read = readClientHello13(ch);
+    const { clientGroups, shares, serverName, offer, earlyData } = read;
     if (retry) {
-      // RFC 8446 §4.1.2: the second ClientHello repeats the first but for key_share, cookie, padding.
-      if (!bytesEqual(ch.random, retry.first.random) || !bytesEqual(ch.sessionId, retry.first.sessionId)) {
-        throw new TlsFatal('illegal_parameter', 'second ClientHello changed random or session id');
-      }
-      if (chooseSuite(ch.cipherSuites)?.code !== retry.suite.code)
-        throw new TlsFatal('illegal_parameter', 'second ClientHello changed cipher suites');
-      const cookie = findExtension(ch.extensions, ExtensionType.cookie);
-      if (!cookie || !bytesEqual(decodeCookie(cookie), retry.cookie))
-        throw new TlsFatal('illegal_parameter', 'cookie missing or changed');
-      if (shares.length !== 1 || shares[0]!.group !== GROUP_CODES[retry.group]) {
-        throw new TlsFatal(
-          'illegal_parameter',
-          'second ClientHello must carry exactly the requested key share',
-        );
-      }
+      this.io.ignoreEarlyData?.(false);
+      checkSecondHello(ch, read, retry.first, retry.cookie, retry.group);
     }
+
+    const { ticket, suite } = chooseTicketAndSuite(this.config.sessionTickets, this.io.provider, offer, {
+      now: this.now(),
+      serverName,
+      clientSuites: ch.cipherSuites,
+      settled: retry?.suite,
+    });
+    if (!suite) throw new TlsFatal('handshake_failure', 'no cipher suite in common');
 
     const ours = this.groups();
-    let chosen: { group: NamedGroup; share: Uint8Array } | undefined;
-    for (const g of ours) {
-      const s = shares.find((x) => x.group === GROUP_CODES[g]);
-      if (s) {
-        chosen = { group: g, share: s.keyExchange };
-        break;
-      }
-    }
+    const chosen = chooseKeyShare(ours, shares);
     if (!chosen) {
       if (retry) throw new TlsFatal('illegal_parameter', 'no usable key share after HelloRetryRequest');
       const g = ours.find((x) => clientGroups.includes(GROUP_CODES[x]));
       if (!g) throw new TlsFatal('handshake_failure', 'no key exchange group in common');
-      return this.helloRetry(msg, ch, suite, g);
+      return this.helloRetry(msg, ch, suite, g, earlyData);
     }
     if (chosen.share.length !== keyShareLength(chosen.group, 'client'))
       throw new TlsFatal('illegal_parameter', `malformed ${chosen.group} key share`);
 
-    const serverNameExt = findExtension(ch.extensions, ExtensionType.server_name);
-    const serverName = serverNameExt ? decodeServerName(serverNameExt) : undefined;
-    const certified = this.config.certificates.select(serverName);
-    const signer = signerFor(certified);
-    const scheme = signer.key.schemes.find((s) => clientSchemes.includes(SIGNATURE_SCHEME_CODES[s]));
-    if (!scheme) throw new TlsFatal('handshake_failure', 'no signature scheme in common for our certificate');
+    const schedule = new KeySchedule(this.io.provider, suite);
+    // RFC 8446 §4.2.11: the binder must verify before the PSK is accepted; a mismatch is fatal.
+    if (ticket) verifyBinder(schedule, ticket, offer.psks!, retry?.before ?? [], msg.raw);
+    const auth = ticket
+      ? undefined
+      : serverAuthentication(this.config.certificates, serverName, read.clientSchemes);
 
-    let alpn: string | undefined;
-    const alpnExt = findExtension(ch.extensions, ExtensionType.alpn);
-    if (alpnExt && this.config.alpnProtocols?.length) {
-      const offered = decodeAlpn(alpnExt);
-      alpn = offered.find((p) => this.config.alpnProtocols!.includes(p));
-      // RFC 7301 §3.2.
-      if (!alpn) throw new TlsFatal('no_application_protocol', 'no application protocol in common');
-    }
+    const alpn = chooseAlpn(ch, this.config.alpnProtocols);
 
     // RFC 8448 draws the server random before the key share: keep that order for its traces.
     const serverRandom = this.io.random(32);
@@ -266,21 +226,22 @@ export class ServerHandshake {
       throw err;
     }
 
-    // ServerHello (RFC 8446 §4.1.3).
-    const shExtensions = this.hook('ServerHello', [
+    // ServerHello (RFC 8446 §4.1.3), with the selected identity when resuming (§4.2.11).
+    const shExtensions: Extension[] = [
       { type: ExtensionType.supported_versions, data: u16Bytes(TLS13) },
       {
         type: ExtensionType.key_share,
         data: encodeServerKeyShare({ group: GROUP_CODES[chosen.group], keyExchange: response.publicKey }),
       },
-    ]);
+    ];
+    if (ticket) shExtensions.push({ type: ExtensionType.pre_shared_key, data: u16Bytes(ticket.index) });
     const serverHello = encodeServerHello({
       legacyVersion: 0x0303,
       random: serverRandom,
       sessionId: ch.sessionId,
       cipherSuite: suite.code,
       compressionMethod: 0,
-      extensions: shExtensions,
+      extensions: this.hook('ServerHello', shExtensions),
     });
     if (!retry) this.transcript.start(suite.hash);
     this.transcript.add(msg.raw);
@@ -292,14 +253,19 @@ export class ServerHandshake {
       this.ccsSent = true;
     }
 
-    const schedule = new KeySchedule(this.io.provider, suite);
-    const hs = schedule.handshakeTrafficSecrets(response.sharedSecret, this.transcript.current());
+    const hs = schedule.handshakeTrafficSecrets(
+      response.sharedSecret,
+      this.transcript.current(),
+      ticket?.state.psk,
+    );
     this.io.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', ch.random, hs.client);
     this.io.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', ch.random, hs.server);
     this.io.setWriteSecret(suite, hs.server);
     this.io.setReadSecret(suite, hs.client);
+    // RFC 8446 §4.2.10: we never accept 0-RTT; the client's early records are skipped.
+    if (earlyData) this.io.ignoreEarlyData?.(true);
 
-    // EncryptedExtensions (RFC 8446 §4.3.1).
+    // EncryptedExtensions (RFC 8446 §4.3.1), never with early_data.
     const ee: Extension[] = [];
     if (serverName !== undefined) ee.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
     if (alpn) ee.push({ type: ExtensionType.alpn, data: encodeAlpn([alpn]) });
@@ -310,14 +276,18 @@ export class ServerHandshake {
       this.io.peerRecordSizeLimit?.(decodeU16(rsl, 'record_size_limit'));
     }
     this.sendAndHash(encodeEncryptedExtensions(this.hook('EncryptedExtensions', ee)));
-    this.sendAndHash(
-      encodeCertificate({
-        context: new Uint8Array(0),
-        entries: signer.chain.map((data) => ({ data, extensions: [] })),
-      }),
-    );
-    const signature = signer.key.sign(scheme, certificateVerifyContent('server', this.transcript.current()));
-    this.sendAndHash(encodeCertificateVerify(SIGNATURE_SCHEME_CODES[scheme], signature));
+    // RFC 8446 §2.2: a resumed handshake authenticates with the PSK, without a certificate.
+    if (auth) {
+      this.sendAndHash(
+        encodeCertificate({
+          context: new Uint8Array(0),
+          entries: auth.signer.chain.map((data) => ({ data, extensions: [] })),
+        }),
+      );
+      const content = certificateVerifyContent('server', this.transcript.current());
+      const signature = auth.signer.key.sign(auth.scheme, content);
+      this.sendAndHash(encodeCertificateVerify(SIGNATURE_SCHEME_CODES[auth.scheme], signature));
+    }
     this.sendAndHash(
       encodeHandshake(
         HandshakeType.finished,
@@ -336,11 +306,30 @@ export class ServerHandshake {
       clientHsSecret: hs.client,
       clientApSecret: ap.client,
       exporter: ap.exporter,
-      facts: { suite, group: chosen.group, scheme, serverName, alpn, clientRandom: ch.random },
+      facts: {
+        suite,
+        group: chosen.group,
+        scheme: auth?.scheme,
+        serverName,
+        alpn,
+        clientRandom: ch.random,
+        resumed: ticket !== undefined,
+        wantsTickets: offer.dhe,
+      },
     };
   }
 
-  private helloRetry(msg: HandshakeMessage, ch: ClientHello, suite: CipherSuite, group: NamedGroup): void {
+  private now(): number {
+    return (this.config.now?.() ?? new Date()).getTime();
+  }
+
+  private helloRetry(
+    msg: HandshakeMessage,
+    ch: ClientHello,
+    suite: CipherSuite,
+    group: NamedGroup,
+    earlyData: boolean,
+  ): void {
     const cookie = this.io.random(32);
     const extensions = this.hook('HelloRetryRequest', [
       { type: ExtensionType.supported_versions, data: u16Bytes(TLS13) },
@@ -364,7 +353,10 @@ export class ServerHandshake {
       this.io.sendChangeCipherSpec();
       this.ccsSent = true;
     }
-    this.state = { kind: 'wait-client-hello-2', first: ch, suite, group, cookie };
+    // RFC 8446 §4.2.10: 0-RTT records sent with ClientHello1 are skipped until ClientHello2.
+    if (earlyData) this.io.ignoreEarlyData?.(true);
+    const before = [messageHash(this.io.provider, suite.hash, msg.raw), hrr];
+    this.state = { kind: 'wait-client-hello-2', first: ch, suite, group, cookie, before };
   }
 
   private onFinished(msg: HandshakeMessage, state: Extract<ServerState, { kind: 'wait-finished' }>): void {
@@ -374,6 +366,23 @@ export class ServerHandshake {
     this.transcript.add(msg.raw);
     this.io.setReadSecret(state.facts.suite, state.clientApSecret);
     const f = state.facts;
+    const tickets = this.config.sessionTickets;
+    if (tickets !== false && f.wantsTickets && (tickets?.count ?? 1) > 0) {
+      // RFC 8446 §4.6.1: under our application key, before any application data.
+      const issued = newSessionTickets({
+        provider: this.io.provider,
+        schedule: state.schedule,
+        resumptionMasterSecret: state.schedule.resumptionMasterSecret(this.transcript.current()),
+        suite: f.suite,
+        serverName: f.serverName,
+        alpn: f.alpn,
+        now: this.now(),
+        random: (n) => this.io.random(n),
+        config: tickets ?? {},
+        hook: this.config.extensionHook,
+      });
+      for (const m of issued) this.io.sendHandshake(m);
+    }
     this.state = { kind: 'done' };
     this.io.complete({
       cipherSuite: f.suite,
@@ -383,6 +392,7 @@ export class ServerHandshake {
       alpnProtocol: f.alpn,
       peerCertificates: [],
       peerVerified: false,
+      resumed: f.resumed,
       schedule: state.schedule,
       exporterSecret: state.exporter,
       clientRandom: f.clientRandom,

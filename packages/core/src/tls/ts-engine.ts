@@ -44,6 +44,7 @@ class TsTlsStream extends Duplex {
     private readonly socket: Duplex,
     private readonly conn: TlsConnection,
     private readonly describe: (r: HandshakeResult) => TlsSessionInfo,
+    private readonly isServer: boolean,
   ) {
     super({ allowHalfOpen: true, writableHighWaterMark: 64 * 1024 });
     this.ready = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
@@ -122,8 +123,19 @@ class TsTlsStream extends Duplex {
   /** Write what the connection produced and act on its events. */
   private pump(): void {
     const out = this.conn.takeOutput();
-    if (out.length && !this.socket.destroyed) this.writeRecords(out);
-    for (const ev of this.conn.takeEvents()) this.onEvent(ev);
+    const events = this.conn.takeEvents();
+    if (out.length && !this.socket.destroyed) {
+      // What goes out as the handshake completes is a server's NewSessionTickets (RFC 8446
+      // §4.6.1), which nobody waits for: hold them until the event loop comes round, so they
+      // share a segment with the application's first write (a greeting, a close_notify)
+      // rather than cost a packet and a wakeup of their own.
+      if (this.isServer && events.some((e) => e.type === 'established')) {
+        this.socket.cork();
+        setImmediate(() => this.socket.uncork());
+      }
+      this.writeRecords(out);
+    }
+    for (const ev of events) this.onEvent(ev);
   }
 
   private onEvent(ev: TlsEvent): void {
@@ -228,9 +240,10 @@ export class TsTlsEngine implements TlsEngine {
         alpnProtocols: options.alpnProtocols,
         minVersion: options.minVersion ?? 'TLSv1.2',
         maxVersion: options.maxVersion ?? 'TLSv1.3',
+        sessionTickets: options.sessionTickets,
       },
     });
-    const stream = new TsTlsStream(socket, conn, (r) => sessionInfo(r, r.serverName));
+    const stream = new TsTlsStream(socket, conn, (r) => sessionInfo(r, r.serverName), true);
     stream.start();
     await stream.handshake(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
     return stream as unknown as TlsStream;
@@ -248,9 +261,10 @@ export class TsTlsEngine implements TlsEngine {
         alpnProtocols: options.alpnProtocols,
         minVersion: options.minVersion ?? 'TLSv1.2',
         maxVersion: options.maxVersion ?? 'TLSv1.3',
+        sessionCache: options.sessionCache,
       },
     });
-    const stream = new TsTlsStream(socket, conn, (r) => sessionInfo(r, options.serverName));
+    const stream = new TsTlsStream(socket, conn, (r) => sessionInfo(r, options.serverName), false);
     stream.start();
     await stream.handshake(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
     return stream as unknown as TlsStream;
@@ -269,5 +283,6 @@ function sessionInfo(r: HandshakeResult, serverName: string | undefined): TlsSes
     peerCertificates: r.peerCertificates,
     peerVerified: r.peerVerified,
     verificationError: r.verificationError,
+    resumed: r.resumed ?? false,
   };
 }

@@ -1,0 +1,134 @@
+/**
+ * What the TLS 1.3 server reads from a ClientHello before deciding anything (RFC 8446 §4.1.2,
+ * §4.2): versions, compression, signature algorithms, groups and key shares, server name, the
+ * PSK offer and early_data; the rules a second ClientHello must keep after a HelloRetryRequest
+ * (§4.1.2, §4.2.10); and the certificate and signature scheme for a full handshake.
+ */
+import { loadSigningKey, SIGNATURE_SCHEME_CODES, type SigningKey } from '../certs/signing.js';
+import { parsePemChain } from '../certs/pem.js';
+import type { NamedGroup } from '../crypto/provider.js';
+import { TlsFatal } from './alerts.js';
+import { bytesEqual } from './codec.js';
+import { ExtensionType, GROUP_CODES, TLS13 } from './constants.js';
+import type { CertificateSource, CertifiedKey } from './engine.js';
+import {
+  decodeAlpn,
+  decodeClientKeyShares,
+  decodeCookie,
+  decodeServerName,
+  decodeU16List,
+  findExtension,
+  type ClientHello,
+  type KeyShareEntry,
+} from './messages.js';
+import { readPskOffer, type PskOffer } from './server-psk.js';
+
+export interface ClientHello13 {
+  readonly clientSchemes: readonly number[];
+  readonly clientGroups: readonly number[];
+  readonly shares: readonly KeyShareEntry[];
+  readonly serverName?: string;
+  readonly offer: PskOffer;
+  readonly earlyData: boolean;
+}
+
+export function readClientHello13(ch: ClientHello): ClientHello13 {
+  const versionsExt = findExtension(ch.extensions, ExtensionType.supported_versions);
+  // RFC 8446 §4.2.1: without supported_versions this is TLS 1.2 or older, which we do not speak.
+  if (!versionsExt) throw new TlsFatal('protocol_version', 'client does not offer TLS 1.3');
+  const versions = decodeU16List(versionsExt, 1, 2, 'supported_versions');
+  if (!versions.includes(TLS13)) throw new TlsFatal('protocol_version', 'client does not offer TLS 1.3');
+  if (ch.compressionMethods.length !== 1 || ch.compressionMethods[0] !== 0) {
+    throw new TlsFatal('illegal_parameter', 'TLS 1.3 requires the null compression method only');
+  }
+  const sigExt = findExtension(ch.extensions, ExtensionType.signature_algorithms);
+  if (!sigExt) throw new TlsFatal('missing_extension', 'signature_algorithms is required (RFC 8446 §4.2.3)');
+  const clientSchemes = decodeU16List(sigExt, 2, 2, 'signature_algorithms');
+  const groupsExt = findExtension(ch.extensions, ExtensionType.supported_groups);
+  const shareExt = findExtension(ch.extensions, ExtensionType.key_share);
+  if (!groupsExt || !shareExt)
+    throw new TlsFatal('missing_extension', 'supported_groups and key_share are required');
+  const clientGroups = decodeU16List(groupsExt, 2, 2, 'supported_groups');
+  const shares = decodeClientKeyShares(shareExt);
+  for (const sh of shares)
+    if (!clientGroups.includes(sh.group))
+      throw new TlsFatal('illegal_parameter', 'key share for a group not in supported_groups');
+  const serverNameExt = findExtension(ch.extensions, ExtensionType.server_name);
+  return {
+    clientSchemes,
+    clientGroups,
+    shares,
+    serverName: serverNameExt ? decodeServerName(serverNameExt) : undefined,
+    offer: readPskOffer(ch),
+    earlyData: findExtension(ch.extensions, ExtensionType.early_data) !== undefined,
+  };
+}
+
+/**
+ * RFC 8446 §4.1.2: the second ClientHello repeats the first but for key_share, cookie, padding
+ * (and pre_shared_key's ages and binders); §4.2.10: no early_data after a HelloRetryRequest.
+ */
+export function checkSecondHello(
+  ch: ClientHello,
+  read: ClientHello13,
+  first: ClientHello,
+  cookie: Uint8Array,
+  group: NamedGroup,
+): void {
+  if (!bytesEqual(ch.random, first.random) || !bytesEqual(ch.sessionId, first.sessionId))
+    throw new TlsFatal('illegal_parameter', 'second ClientHello changed random or session id');
+  if (ch.cipherSuites.join() !== first.cipherSuites.join())
+    throw new TlsFatal('illegal_parameter', 'second ClientHello changed cipher suites');
+  const cookieExt = findExtension(ch.extensions, ExtensionType.cookie);
+  if (!cookieExt || !bytesEqual(decodeCookie(cookieExt), cookie))
+    throw new TlsFatal('illegal_parameter', 'cookie missing or changed');
+  if (read.shares.length !== 1 || read.shares[0]!.group !== GROUP_CODES[group])
+    throw new TlsFatal('illegal_parameter', 'second ClientHello must carry exactly the requested key share');
+  if (read.earlyData) throw new TlsFatal('illegal_parameter', 'early_data after a HelloRetryRequest');
+}
+
+/** Our first group, in our order, for which the client sent a share. */
+export function chooseKeyShare(
+  ours: readonly NamedGroup[],
+  shares: readonly KeyShareEntry[],
+): { group: NamedGroup; share: Uint8Array } | undefined {
+  for (const group of ours) {
+    const s = shares.find((x) => x.group === GROUP_CODES[group]);
+    if (s) return { group, share: s.keyExchange };
+  }
+  return undefined;
+}
+
+/** RFC 7301 §3.2: the client's first protocol we speak; none in common is fatal. */
+export function chooseAlpn(ch: ClientHello, ours: readonly string[] | undefined): string | undefined {
+  const alpnExt = findExtension(ch.extensions, ExtensionType.alpn);
+  if (!alpnExt || !ours?.length) return undefined;
+  const alpn = decodeAlpn(alpnExt).find((p) => ours.includes(p));
+  if (!alpn) throw new TlsFatal('no_application_protocol', 'no application protocol in common');
+  return alpn;
+}
+
+const signingKeys = new WeakMap<CertifiedKey, { key: SigningKey; chain: Uint8Array[] }>();
+function signerFor(certified: CertifiedKey) {
+  let s = signingKeys.get(certified);
+  if (!s) {
+    s = {
+      key: certified.signingKey ?? loadSigningKey(certified.privateKeyPem),
+      chain: parsePemChain(certified.certificateChainPem),
+    };
+    signingKeys.set(certified, s);
+  }
+  return s;
+}
+
+/** Certificate chain, signer and signature scheme for a full handshake (RFC 8446 §4.4.2, §4.4.3). */
+export function serverAuthentication(
+  certificates: CertificateSource,
+  serverName: string | undefined,
+  clientSchemes: readonly number[],
+) {
+  const signer = signerFor(certificates.select(serverName));
+  const scheme = signer.key.schemes.find((s) => clientSchemes.includes(SIGNATURE_SCHEME_CODES[s]));
+  if (!scheme) throw new TlsFatal('handshake_failure', 'no signature scheme in common for our certificate');
+  return { signer, scheme };
+}
