@@ -12,7 +12,7 @@ export { AeadSessionTicketer, TicketKeys, processTicketKeys } from './tls/sessio
 export type { SessionTicketer, TicketKey, TicketState } from './tls/session-ticket.js';
 export type { SessionTicketConfig } from './tls/server-psk.js';
 export { LineChannel } from './channel/line-channel.js';
-export type { LineChannelOptions, UpgradeOptions, UpgradeResult } from './channel/line-channel.js';
+export type { BlockSink, LineChannelOptions, UpgradeOptions, UpgradeResult } from './channel/line-channel.js';
 export { DotDecoder, DotEncoder, dotEncode } from './channel/dot-codec.js';
 export { generateSelfSigned } from './certs/self-signed.js';
 export type { SelfSignedOptions } from './certs/self-signed.js';

@@ -5,10 +5,10 @@
  * every acknowledged message is durable in the store (DESIGN.md, "The store").
  */
 import type { TlsSessionInfo } from '@postern/core';
-import type { QueueEnvelope } from '@postern/store';
+import { handOver, type QueueEnvelope } from '@postern/store';
 import type { ResolvedSmtpOptions } from './options.js';
 import type { MessageSpool } from './spool.js';
-import type { Transaction } from './state.js';
+import type { Recipient, Transaction } from './state.js';
 import { receivedHeader, returnPathHeader, submissionHeaders } from './trace.js';
 
 export interface DeliveryFacts {
@@ -32,7 +32,20 @@ export async function deliverTransaction(
   spool: MessageSpool,
   facts: DeliveryFacts,
 ): Promise<DeliveryResult> {
-  const all = tx.recipients.map((r) => r.address);
+  // One pass over the recipients; arrays only for the kinds there are (usually one local).
+  const all: string[] = [];
+  const local: string[] = [];
+  let groups: string[] | undefined;
+  let remote: Recipient[] | undefined;
+  for (const r of tx.recipients) {
+    all.push(r.address);
+    const target = r.target;
+    if (target.kind === 'local') {
+      if (!local.includes(target.user)) local.push(target.user);
+    } else if (target.kind === 'group') {
+      if (!(groups ??= []).includes(target.group)) groups.push(target.group);
+    } else (remote ??= []).push(r);
+  }
   const received = receivedHeader({
     hostname: options.hostname,
     heloName: facts.heloName,
@@ -44,17 +57,16 @@ export async function deliverTransaction(
     smtputf8: tx.params.smtputf8,
   });
   const added = options.role === 'submission' ? submissionHeaders(spool.start, options.hostname) : '';
-  const trace = Buffer.from(received + added, 'utf8');
+  const traceText = received + added;
+  // Only relay and news want the trace as bytes of its own; local delivery writes it in place.
+  let traceBytes: Buffer | undefined;
+  const trace = () => (traceBytes ??= Buffer.from(traceText, 'utf8'));
 
-  const local = tx.recipients.flatMap((r) => (r.target.kind === 'local' ? [r.target.user] : []));
-  const groups = tx.recipients.flatMap((r) => (r.target.kind === 'group' ? [r.target.group] : []));
-  const remote = tx.recipients.filter((r) => r.target.kind === 'remote');
-
-  if (remote.length > 0) {
+  if (remote) {
     if (options.relay === 'capture' && options.capture) {
       await options.capture({
         envelope: { from: tx.from, to: remote.map((r) => r.address) },
-        message: await spool.toBuffer(trace),
+        message: await spool.toBuffer(trace()),
       });
     } else {
       const envelope: QueueEnvelope = { from: tx.from, to: remote.map((r) => r.address) };
@@ -67,21 +79,22 @@ export async function deliverTransaction(
       if (tx.params.ret || tx.params.envid || Object.keys(notify).length || Object.keys(orcpt).length) {
         envelope.dsn = { ret: tx.params.ret, envid: tx.params.envid, notify, orcpt };
       }
-      await options.store.queue.enqueue(envelope, spool.open(trace));
+      await options.store.queue.enqueue(envelope, spool.open(trace()));
     }
   }
-  for (const group of new Set(groups)) {
+  for (const group of groups ?? []) {
     if (!options.deliverToGroup) throw new Error('no mail-to-news gateway configured');
-    await options.deliverToGroup(group, await spool.toBuffer(trace));
+    await options.deliverToGroup(group, await spool.toBuffer(trace()));
   }
   if (local.length > 0) {
     // RFC 5321 §4.4: the delivering server adds Return-Path.
-    const prefix = Buffer.concat([Buffer.from(returnPathHeader(tx.from)), trace]);
-    // A message that stayed in memory goes as one Buffer: no stream to set up and drain.
+    const message = spool.source(returnPathHeader(tx.from) + traceText);
+    // A message that stayed in memory goes as one Buffer: no stream to set up and drain. It
+    // was made for this call and nothing else refers to it: the store may keep it as it is.
     await options.store.mail.deliver(
-      [...new Set(local)].map((user) => ({ user })),
-      spool.source(prefix),
+      local.map((user) => ({ user })),
+      Buffer.isBuffer(message) ? handOver(message) : message,
     );
   }
-  return { local: new Set(local).size, groups: new Set(groups).size, relayed: remote.length };
+  return { local: local.length, groups: groups?.length ?? 0, relayed: remote?.length ?? 0 };
 }

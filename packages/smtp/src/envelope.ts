@@ -44,6 +44,8 @@ function splitArgs(
   if (!raw.startsWith('<') || !raw.endsWith('>'))
     throw new SmtpError(501, '5.1.7', 'Address must be in angle brackets');
   const params = new Map<string, string | true>();
+  // Nearly every MAIL and RCPT has no parameters: nothing to split.
+  if (m[2] === '') return { path: raw.slice(1, -1), params };
   for (const p of m[2]!.split(/\s+/).filter(Boolean)) {
     const eq = p.indexOf('=');
     const key = (eq === -1 ? p : p.slice(0, eq)).toUpperCase();
@@ -56,7 +58,7 @@ function splitArgs(
 /** Validates an address; '' only where the null path is allowed. Returns it without a source route. */
 export function checkAddress(path: string, utf8: boolean, allowNull: boolean): string {
   // RFC 5321 §4.1.2: a source route (@a,@b:) is accepted and ignored.
-  const address = path.replace(/^(@[^,:]+,)*@[^,:]+:/, '');
+  const address = path.charCodeAt(0) === 0x40 ? path.replace(/^(@[^,:]+,)*@[^,:]+:/, '') : path;
   if (address === '') {
     if (allowNull) return '';
     throw new SmtpError(501, '5.1.3', 'Empty address');

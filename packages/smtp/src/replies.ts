@@ -13,12 +13,22 @@ export class SmtpReply {
     return new SmtpReply(code, enhanced, typeof text === 'string' ? [text] : text);
   }
 
+  private text: string | undefined;
+
   /** RFC 5321 §4.2.1: `250-…` for every line but the last. */
   format(): string {
+    return (this.text ??= this.render());
+  }
+
+  private render(): string {
     const prefix = this.enhanced ? `${this.enhanced} ` : '';
-    return this.lines
-      .map((l, i) => `${this.code}${i === this.lines.length - 1 ? ' ' : '-'}${i === 0 ? prefix : ''}${l}\r\n`)
-      .join('');
+    const last = this.lines.length - 1;
+    // One line is nearly every reply: no array to map and join.
+    if (last === 0) return `${this.code} ${prefix}${this.lines[0]}\r\n`;
+    let out = '';
+    for (let i = 0; i <= last; i++)
+      out += `${this.code}${i === last ? ' ' : '-'}${i === 0 ? prefix : ''}${this.lines[i]}\r\n`;
+    return out;
   }
 
   get isError(): boolean {

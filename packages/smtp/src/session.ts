@@ -21,6 +21,8 @@ import { bdat, data, mail, rcpt } from './transaction.js';
 
 type Outcome = 'continue' | 'quit';
 
+const DONE: Promise<void> = Promise.resolve();
+
 export class SmtpSession {
   readonly channel: LineChannel;
   readonly log: Logger;
@@ -28,7 +30,8 @@ export class SmtpSession {
   /** The authenticated account (RFC 4954); cleared by STARTTLS. */
   user: string | undefined;
   private errors = 0;
-  private pending: string[] = [];
+  /** Replies held back while pipelined commands wait (RFC 2920 §3.1), as the text to send. */
+  private pending = '';
   private stopRequested = false;
   private waitingForCommand = false;
   readonly remoteAddress: string;
@@ -55,19 +58,23 @@ export class SmtpSession {
     this.state = transition(this.state, event);
   }
 
-  /** Queue a reply; it goes out at once unless more pipelined commands are waiting. */
-  async send(r: SmtpReply, options: { flush?: boolean } = {}): Promise<void> {
-    this.pending.push(r.format());
-    if (options.flush || this.channel.bufferedBytes === 0) await this.flush();
+  /**
+   * Queue a reply; it goes out at once unless more pipelined commands are waiting. Not async
+   * (nor is flush): four replies a message, each would cost two more promises for nothing.
+   */
+  send(r: SmtpReply, options?: { flush?: boolean }): Promise<void> {
+    this.pending += r.format();
+    if (options?.flush || this.channel.bufferedBytes === 0) return this.flush();
+    return DONE;
   }
 
-  async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const out = this.pending.join('');
-    this.pending = [];
+  flush(): Promise<void> {
+    if (this.pending === '') return DONE;
+    const out = this.pending;
+    this.pending = '';
     const delay = this.options.faults.delayMs;
-    if (delay) await sleep(delay);
-    await this.channel.write(out);
+    if (delay) return sleep(delay).then(() => this.channel.write(out));
+    return this.channel.write(out);
   }
 
   readLine(): Promise<string> {

@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 
 const SPILL_AT = 1024 * 1024;
 const HEAD_BYTES = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 export class MessageSpool {
   private chunks: Buffer[] = [];
@@ -32,7 +33,15 @@ export class MessageSpool {
    * afterwards (LineChannel payload chunks are never reused).
    */
   async write(chunk: Buffer): Promise<void> {
-    if (chunk.length === 0) return;
+    await this.add(chunk);
+  }
+
+  /**
+   * `write` without a promise while the message stays in memory (the common case: a DATA
+   * sink, LineChannel.readDotBlockInto). A returned promise must settle before the next call.
+   */
+  add(chunk: Buffer): Promise<void> | undefined {
+    if (chunk.length === 0) return undefined;
     this.size += chunk.length;
     if (this.headBytes < HEAD_BYTES) {
       const piece = chunk.subarray(0, HEAD_BYTES - this.headBytes);
@@ -42,8 +51,12 @@ export class MessageSpool {
     if (!this.file && this.memoryBytes + chunk.length <= SPILL_AT) {
       this.chunks.push(chunk);
       this.memoryBytes += chunk.length;
-      return;
+      return undefined;
     }
+    return this.spill(chunk);
+  }
+
+  private async spill(chunk: Buffer): Promise<void> {
     if (!this.file) {
       const dir = await mkdtemp(join(tmpdir(), 'postern-spool-'));
       const path = join(dir, 'message');
@@ -63,9 +76,20 @@ export class MessageSpool {
 
   /**
    * The message with `prefix` in front as one Buffer when it stayed in memory (at most
-   * SPILL_AT octets: no stream needed), else a stream of it from the file.
+   * SPILL_AT octets: no stream needed; always a fresh Buffer that nothing else refers to),
+   * else a stream of it from the file.
    */
-  source(prefix: Buffer = Buffer.alloc(0)): Buffer | Readable {
+  source(prefix: Buffer | string = EMPTY): Buffer | Readable {
+    if (typeof prefix === 'string') {
+      if (this.file) return this.open(Buffer.from(prefix, 'utf8'));
+      // The prefix (trace headers) is encoded straight into the message's buffer.
+      const at = Buffer.byteLength(prefix, 'utf8');
+      const out = Buffer.allocUnsafe(at + this.memoryBytes);
+      out.write(prefix, 0, 'utf8');
+      let pos = at;
+      for (const c of this.chunks) pos += c.copy(out, pos);
+      return out;
+    }
     if (this.file) return this.open(prefix);
     return Buffer.concat([prefix, ...this.chunks], prefix.length + this.memoryBytes);
   }

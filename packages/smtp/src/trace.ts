@@ -37,6 +37,16 @@ function withProtocol(f: TraceFacts): string {
 
 /** RFC 5321 §4.1.3 address literal: `[192.0.2.1]`, `[IPv6:2001:db8::1]` (v4-mapped shown as v4). */
 export function addressLiteral(address: string): string {
+  // A session's messages all come from one address: work it out once in a row.
+  if (address === lastLiteral.address) return lastLiteral.literal;
+  const literal = formatLiteral(address);
+  lastLiteral = { address, literal };
+  return literal;
+}
+
+let lastLiteral = { address: '', literal: '' };
+
+function formatLiteral(address: string): string {
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
   if (mapped) return `[${mapped[1]}]`;
   return address.includes(':') ? `[IPv6:${address}]` : `[${address}]`;
@@ -93,7 +103,32 @@ export function newMessageId(): string {
     idPool = randomBytes(ID_POOL);
     idAt = 0;
   }
-  const id = idPool.toString('base64url', idAt, idAt + ID_BYTES);
+  const id = base64url(idPool, idAt);
   idAt += ID_BYTES;
   return id;
+}
+
+const B64 = Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', (c) =>
+  c.charCodeAt(0),
+);
+
+/** `b.toString('base64url', at, at + 9)` (nine octets, twelve characters) without a C++ call. */
+export function base64url(b: Uint8Array, at: number): string {
+  const x = (b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!;
+  const y = (b[at + 3]! << 16) | (b[at + 4]! << 8) | b[at + 5]!;
+  const z = (b[at + 6]! << 16) | (b[at + 7]! << 8) | b[at + 8]!;
+  return String.fromCharCode(
+    B64[x >> 18]!,
+    B64[(x >> 12) & 63]!,
+    B64[(x >> 6) & 63]!,
+    B64[x & 63]!,
+    B64[y >> 18]!,
+    B64[(y >> 12) & 63]!,
+    B64[(y >> 6) & 63]!,
+    B64[y & 63]!,
+    B64[z >> 18]!,
+    B64[(z >> 12) & 63]!,
+    B64[(z >> 6) & 63]!,
+    B64[z & 63]!,
+  );
 }

@@ -13,6 +13,11 @@ import { MessageSpool } from './spool.js';
 import { dataAllowed, type Recipient, type Transaction } from './state.js';
 import { newMessageId } from './trace.js';
 
+// Replies every message gets, made once (a reply is immutable and formats itself once).
+const SENDER_OK = reply(250, '2.1.0', 'Sender OK');
+const RECIPIENT_OK = reply(250, '2.1.5', 'Recipient OK');
+const START_INPUT = reply(354, undefined, 'Start mail input; end with <CRLF>.<CRLF>');
+
 const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
 export async function mail(s: SmtpSession, args: string): Promise<void> {
@@ -32,7 +37,7 @@ export async function mail(s: SmtpSession, args: string): Promise<void> {
     }
   }
   s.apply({ type: 'mail', tx: { from, params, recipients: [] } });
-  await s.send(reply(250, '2.1.0', 'Sender OK'));
+  await s.send(SENDER_OK);
 }
 
 /**
@@ -79,7 +84,7 @@ export async function rcpt(s: SmtpSession, args: string): Promise<void> {
   const { to, params } = parseRcptTo(args, state.tx.params.smtputf8);
   const target = await classify(s, to);
   s.apply({ type: 'rcpt', recipient: { address: to, params, target } });
-  await s.send(reply(250, '2.1.5', 'Recipient OK'));
+  await s.send(RECIPIENT_OK);
 }
 
 async function finish(s: SmtpSession, tx: Transaction, spool: MessageSpool): Promise<void> {
@@ -116,11 +121,10 @@ async function finish(s: SmtpSession, tx: Transaction, spool: MessageSpool): Pro
 export async function data(s: SmtpSession, args: string): Promise<void> {
   const tx = dataAllowed(s.state);
   if (args.trim()) throw R.syntax('Syntax: DATA');
-  await s.send(reply(354, undefined, 'Start mail input; end with <CRLF>.<CRLF>'), { flush: true });
+  await s.send(START_INPUT, { flush: true });
   const spool = new MessageSpool();
   try {
-    for await (const chunk of s.channel.readDotBlock(s.options.maxMessageSize))
-      await spool.write(chunk as Buffer);
+    await s.channel.readDotBlockInto(s.options.maxMessageSize, (chunk) => spool.add(chunk));
   } catch (err) {
     await spool.dispose();
     if (err instanceof BlockTooLargeError) {

@@ -60,4 +60,36 @@ describe('smtp message spool', () => {
     assert.deepEqual(spool.start, chunks[0]);
     await spool.dispose();
   });
+
+  it('takes chunks by add() without a promise while in memory, and spills like write()', async () => {
+    const spool = new MessageSpool();
+    const chunks = Array.from({ length: 40 }, (_, i) => octets(64 * 1024 - i, i));
+    let promises = 0;
+    for (const c of chunks) {
+      const busy = spool.add(c);
+      if (busy) {
+        promises++;
+        await busy;
+      }
+    }
+    // 1 MiB fits in memory; every chunk from the one that does not is written to the file.
+    assert.ok(promises > 0 && promises < chunks.length);
+    const text = 'Return-Path: <a@b.test>\r\nReceived: from \u00e9\r\n';
+    const want = Buffer.concat([Buffer.from(text, 'utf8'), ...chunks]);
+    assert.deepEqual(await drain(spool.source(text)), want);
+    await spool.dispose();
+  });
+
+  it('writes a string prefix in place as its UTF-8 octets, like a Buffer prefix', async () => {
+    const spool = new MessageSpool();
+    const parts = [octets(5000, 7), octets(1, 8), octets(0, 9), octets(300, 10)];
+    for (const p of parts) assert.equal(spool.add(p), undefined);
+    for (const text of ['', 'Return-Path: <>\r\n', 'Received: from h\u00e9llo \ud83d\ude00\r\n']) {
+      const got = spool.source(text);
+      assert.ok(Buffer.isBuffer(got));
+      assert.deepEqual(got, spool.source(Buffer.from(text, 'utf8')));
+      assert.deepEqual(got, Buffer.concat([Buffer.from(text, 'utf8'), ...parts]));
+    }
+    await spool.dispose();
+  });
 });

@@ -5,8 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import type { TlsSessionInfo } from '@postern/core';
+import { randomBytes } from 'node:crypto';
 import {
   addressLiteral,
+  base64url,
   newMessageId,
   receivedHeader,
   rfc5322Date,
@@ -66,6 +68,12 @@ describe('smtp trace headers', function () {
     assert.equal(new Set(ids).size, ids.length);
   });
 
+  it('encodes ids as Buffer base64url does, for any octets', () => {
+    const octets = Buffer.concat([Buffer.alloc(9), Buffer.alloc(9, 0xff), randomBytes(9 * 2000)]);
+    for (let at = 0; at + 9 <= octets.length; at += 9)
+      assert.equal(base64url(octets, at), octets.toString('base64url', at, at + 9));
+  });
+
   it('formats each date for itself, including dates within and across the same second', () => {
     const a = new Date(Date.UTC(2026, 10, 23, 8, 0, 0, 100));
     const b = new Date(Date.UTC(2026, 10, 23, 8, 0, 0, 900));
@@ -82,6 +90,15 @@ describe('smtp trace headers', function () {
     assert.equal(addressLiteral('192.0.2.1'), '[192.0.2.1]');
     assert.equal(addressLiteral('::ffff:192.0.2.1'), '[192.0.2.1]');
     assert.equal(addressLiteral('::1'), '[IPv6:::1]');
+    // The last answer is remembered: the same address again, then others, then back.
+    for (const [a, lit] of [
+      ['::1', '[IPv6:::1]'],
+      ['192.0.2.1', '[192.0.2.1]'],
+      ['192.0.2.1', '[192.0.2.1]'],
+      ['::ffff:192.0.2.1', '[192.0.2.1]'],
+      ['::1', '[IPv6:::1]'],
+    ])
+      assert.equal(addressLiteral(a!), lit);
   });
 
   it('adds Message-ID and Date only when missing, whatever their case', () => {

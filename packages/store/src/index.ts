@@ -17,6 +17,7 @@ export {
   encodeNameForPath,
   formatUidSet,
   hashPassword,
+  handOver,
   hasFlag,
   inUidRange,
   normalizeDomain,

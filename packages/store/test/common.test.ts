@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { Readable } from 'node:stream';
 import {
   ChangeFeed,
   applyFlagMode,
@@ -7,10 +8,12 @@ import {
   decodeNameFromPath,
   encodeNameForPath,
   formatUidSet,
+  handOver,
   hashPassword,
   normalizeDomain,
   normalizeFlags,
   normalizeUids,
+  readSource,
   toUidRanges,
   validateGroup,
   validateMailbox,
@@ -132,6 +135,23 @@ describe('common helpers', () => {
       ]);
       assert.equal(formatUidSet([5, 1, 2, 3, 9, 10]), '1:3,5,9:10');
       assert.equal(formatUidSet([]), '');
+    });
+  });
+
+  describe('message sources', () => {
+    it('copies given bytes unless handed over, and keeps handed-over bytes once', async () => {
+      const given = Buffer.from('Subject: x\r\n\r\nbody\r\n');
+      const copy = await readSource(given);
+      assert.notEqual(copy, given);
+      assert.deepEqual(copy, given);
+      const mine = handOver(Buffer.from(given));
+      assert.equal(await readSource(mine), mine);
+      assert.notEqual(await readSource(mine), mine, 'handed over for one call only');
+      const view = handOver(new Uint8Array(given.buffer, given.byteOffset + 2, 5));
+      const kept = await readSource(view);
+      assert.ok(Buffer.isBuffer(kept) && kept.buffer === given.buffer && kept.byteOffset === view.byteOffset);
+      assert.deepEqual(await readSource('caf\u00e9'), Buffer.from('caf\u00e9', 'utf8'));
+      assert.deepEqual(await readSource(Readable.from([given.subarray(0, 3), given.subarray(3)])), given);
     });
   });
 

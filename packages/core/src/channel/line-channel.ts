@@ -22,6 +22,8 @@ import type {
   TlsStream,
 } from '../tls/engine.js';
 import { DotDecoder } from './dot-codec.js';
+import { IdleTimer } from './idle-timer.js';
+import { SinkOut, StreamOut, type PayloadOut } from './payload-out.js';
 
 export interface LineChannelOptions {
   /** Longest command line accepted, CRLF excluded (default 8192 octets). */
@@ -42,10 +44,16 @@ export interface UpgradeResult {
   readonly discardedBytes: number;
 }
 
+/**
+ * Takes the pieces of a dot-terminated block (`readDotBlockInto`). A returned promise means
+ * "busy": no further piece comes until it settles; a rejection abandons the block.
+ */
+export type BlockSink = (piece: Buffer) => Promise<void> | undefined;
+
 type Pending =
   | { kind: 'line'; resolve: (line: string) => void; reject: (err: Error) => void }
-  | { kind: 'exact'; remaining: number; out: Readable; max: number }
-  | { kind: 'dot'; decoder: DotDecoder; out: Readable; written: number; max: number };
+  | { kind: 'exact'; remaining: number; out: PayloadOut; max: number }
+  | { kind: 'dot'; decoder: DotDecoder; out: PayloadOut; written: number; max: number };
 
 type ChannelState = 'open' | 'upgrading' | 'closed';
 
@@ -57,11 +65,7 @@ export class LineChannel {
   private ended = false;
   private state: ChannelState = 'open';
   private closeError: Error | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
-  /** performance.now() when the pending read times out; 0 when no read is waiting. */
-  private idleDeadline = 0;
-  /** performance.now() when `idleTimer` fires. */
-  private idleTimerDue = 0;
+  private readonly idle = new IdleTimer(() => this.failPending(new IdleTimeoutError(this.idleTimeoutMs)));
   private idleTimeoutMs: number;
   private readonly maxLineLength: number;
   private readonly highWaterMark: number;
@@ -110,7 +114,7 @@ export class LineChannel {
 
   setIdleTimeout(ms: number): void {
     this.idleTimeoutMs = ms;
-    if (this.pending) this.armIdleTimer();
+    if (this.pending) this.idle.arm(this.idleTimeoutMs);
   }
 
   /** Next line without its line ending. A bare LF also ends a command line. */
@@ -124,12 +128,12 @@ export class LineChannel {
   readExact(length: number, max = Number.MAX_SAFE_INTEGER): Readable {
     const out = this.payloadStream();
     if (length > max) {
-      queueMicrotask(() => out.destroy(new BlockTooLargeError(max)));
-      return out;
+      queueMicrotask(() => out.stream.destroy(new BlockTooLargeError(max)));
+      return out.stream;
     }
-    this.startRead({ kind: 'exact', remaining: length, out, max }, (err) => out.destroy(err));
+    this.startRead({ kind: 'exact', remaining: length, out, max }, (err) => out.fail(err));
     if (length === 0) this.finishPayload();
-    return out;
+    return out.stream;
   }
 
   /** Exactly `length` octets collected into a Buffer. */
@@ -147,9 +151,24 @@ export class LineChannel {
   readDotBlock(maxBytes = Number.MAX_SAFE_INTEGER): Readable {
     const out = this.payloadStream();
     this.startRead({ kind: 'dot', decoder: new DotDecoder(), out, written: 0, max: maxBytes }, (err) =>
-      out.destroy(err),
+      out.fail(err),
     );
-    return out;
+    return out.stream;
+  }
+
+  /**
+   * `readDotBlock` without a stream: the pieces go to `sink` in order, and the promise settles
+   * once the block was read and the sink is done with it (fails like the stream would, or with
+   * the sink's own error: then the rest of the block is read and dropped). A stream and its
+   * async iterator cost more than the whole of a small message's reading (SMTP DATA).
+   */
+  readDotBlockInto(maxBytes: number, sink: BlockSink): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const out: SinkOut = new SinkOut(sink, () => this.resumeOutput(out), resolve, reject);
+      this.startRead({ kind: 'dot', decoder: new DotDecoder(), out, written: 0, max: maxBytes }, (err) =>
+        out.fail(err),
+      );
+    });
   }
 
   /** Write with backpressure: resolves once the stream accepted the data (or drained). */
@@ -182,7 +201,7 @@ export class LineChannel {
     if (this.tlsSession) throw new UpgradeError('channel is already secure');
     const socket = this.stream;
     this.state = 'upgrading';
-    this.stopIdleTimer();
+    this.idle.stop();
     this.detach(socket);
     // From here the socket has no channel listeners: an error (a reset while the reply is
     // written or the handshake runs) must not become an unhandled 'error' event. The handshake
@@ -264,7 +283,7 @@ export class LineChannel {
 
   private readonly onData = (chunk: Buffer) => {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    if (this.pending) this.armIdleTimer();
+    if (this.pending) this.idle.arm(this.idleTimeoutMs);
     this.pump();
   };
 
@@ -292,17 +311,19 @@ export class LineChannel {
     stream.off('close', this.onClose);
   }
 
-  private payloadStream(): Readable {
-    const out: Readable = new Readable({
-      highWaterMark: 256 * 1024,
-      read: () => this.resumeOutput(out),
-    });
+  private payloadStream(): StreamOut {
+    const out: StreamOut = new StreamOut(
+      new Readable({
+        highWaterMark: 256 * 1024,
+        read: () => this.resumeOutput(out),
+      }),
+    );
     // A consumer that stops early destroys the stream: drain the payload on its behalf.
-    out.once('close', () => this.resumeOutput(out));
+    out.stream.once('close', () => this.resumeOutput(out));
     return out;
   }
 
-  private resumeOutput(out: Readable): void {
+  private resumeOutput(out: PayloadOut): void {
     const p = this.pending;
     if (this.outputPaused && p && p.kind !== 'line' && p.out === out) {
       this.outputPaused = false;
@@ -321,7 +342,7 @@ export class LineChannel {
       return;
     }
     this.pending = request;
-    this.armIdleTimer();
+    this.idle.arm(this.idleTimeoutMs);
     this.pump();
   }
 
@@ -375,7 +396,7 @@ export class LineChannel {
     const line = this.buffer.subarray(0, end);
     this.buffer = this.buffer.subarray(lf + 1);
     this.pending = undefined;
-    this.clearIdleTimer();
+    this.idle.clear();
     if (this.discardingLine || line.length > this.maxLineLength) {
       this.discardingLine = false;
       p.reject(new LineTooLongError(this.maxLineLength));
@@ -389,8 +410,8 @@ export class LineChannel {
    * Hand a payload piece to its reader. A reader that gave up (destroyed its stream) gets
    * nothing more, and the rest of the payload is still consumed so the next command reads.
    */
-  private deliver(out: Readable, piece: Buffer): void {
-    if (out.destroyed) return;
+  private deliver(out: PayloadOut, piece: Buffer): void {
+    if (out.gone) return;
     if (!out.push(piece)) this.outputPaused = true;
   }
 
@@ -401,9 +422,9 @@ export class LineChannel {
     // The payload's last push may have filled its stream; nothing more goes there, so the
     // next read must not wait for that stream's consumer.
     this.outputPaused = false;
-    this.clearIdleTimer();
-    if (p.kind === 'dot' && p.written > p.max) p.out.destroy(new BlockTooLargeError(p.max));
-    else p.out.push(null);
+    this.idle.clear();
+    if (p.kind === 'dot' && p.written > p.max) p.out.fail(new BlockTooLargeError(p.max));
+    else p.out.end();
   }
 
   private applyBackpressure(): void {
@@ -413,60 +434,14 @@ export class LineChannel {
     else if (!full && this.stream.isPaused()) this.stream.resume();
   }
 
-  /**
-   * The idle timeout of the pending read. Reads come and go several times per command, so one
-   * timer serves them all: arming and clearing only move `idleDeadline`, and the timer, when
-   * it fires, either fails the read or sleeps again until the current deadline.
-   */
-  private armIdleTimer(): void {
-    if (this.idleTimeoutMs <= 0) {
-      this.stopIdleTimer();
-      return;
-    }
-    this.idleDeadline = performance.now() + this.idleTimeoutMs;
-    // A running timer that fires no later than the new deadline will find it and sleep again.
-    if (this.idleTimer && this.idleTimerDue <= this.idleDeadline) return;
-    this.startIdleTimer(this.idleTimeoutMs);
-  }
-
-  private startIdleTimer(ms: number): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimerDue = performance.now() + ms;
-    this.idleTimer = setTimeout(this.onIdleTimer, ms);
-    this.idleTimer.unref?.();
-  }
-
-  private readonly onIdleTimer = () => {
-    this.idleTimer = undefined;
-    if (this.idleDeadline === 0) return;
-    const left = this.idleDeadline - performance.now();
-    if (left >= 1) {
-      this.startIdleTimer(left);
-      return;
-    }
-    this.failPending(new IdleTimeoutError(this.idleTimeoutMs));
-  };
-
-  /** No read is waiting: the timer, if running, will find nothing to do. */
-  private clearIdleTimer(): void {
-    this.idleDeadline = 0;
-  }
-
-  /** The channel stops reading (closed, failed, upgrading): the timer goes too. */
-  private stopIdleTimer(): void {
-    this.idleDeadline = 0;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-  }
-
   private failPending(err: Error): void {
     const p = this.pending;
     this.pending = undefined;
     this.outputPaused = false;
-    this.stopIdleTimer();
+    this.idle.stop();
     if (!p) return;
     if (p.kind === 'line') p.reject(err);
-    else p.out.destroy(err);
+    else p.out.fail(err);
   }
 
   private shutdown(err: Error, keepInput = true): void {
@@ -479,7 +454,7 @@ export class LineChannel {
     } else {
       this.failPending(err);
     }
-    if (!this.pending) this.stopIdleTimer();
+    if (!this.pending) this.idle.stop();
     this.notifyClosed();
   }
 

@@ -23,6 +23,7 @@ export class ChangeFeed<T> {
   }
 
   publish(change: T): void {
+    if (this.listeners.size === 0) return;
     for (const l of [...this.listeners]) {
       try {
         l(change);

@@ -5,4 +5,4 @@ export * from './flags.js';
 export * from './uids.js';
 export { ChangeFeed } from './feed.js';
 export { DEFAULT_MAILBOXES } from './mailboxes.js';
-export { readSource, bytesStream } from './source.js';
+export { handOver, readSource, sourceBytes, bytesStream } from './source.js';

@@ -26,10 +26,21 @@ function fillEmbedded(part: MimePart, scan: Headers): void {
 export async function indexMessage(
   input: Buffer | Uint8Array | AsyncIterable<Uint8Array>,
 ): Promise<MessageIndex> {
+  if (input instanceof Uint8Array) return indexBytes(input);
+  const scanner = new MimeScanner();
+  for await (const chunk of input) scanner.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return finish(scanner);
+}
+
+/** `indexMessage` of a whole message, without a promise (the memory store's delivery). */
+export function indexBytes(input: Uint8Array): MessageIndex {
   const scanner = new MimeScanner();
   // A whole message stays as it is while it is indexed: the scanner reads it in place.
-  if (input instanceof Uint8Array) scanner.write(input, true);
-  else for await (const chunk of input) scanner.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  scanner.write(input, true);
+  return finish(scanner);
+}
+
+function finish(scanner: MimeScanner): MessageIndex {
   const scan = scanner.end();
   const { root, size, text, lines } = scan;
   const headers = scan.headersOf.get(root) ?? [];

@@ -17,9 +17,10 @@ import {
   normalizeUids,
   readSource,
   sameFlags,
+  sourceBytes,
   validateMailbox,
 } from '../common/index.js';
-import { indexMessage } from '../indexer/index.js';
+import { indexBytes, indexMessage } from '../indexer/index.js';
 import { StoreError } from '../types.js';
 import type {
   DeliveryTarget,
@@ -68,7 +69,10 @@ function nextUidValidity(): number {
 
 let lockTokens = 0;
 
-// A message's flag array is replaced on change, never edited, and frozen: metas share it.
+// A message's flag array is replaced on change, never edited, and frozen: metas share it,
+// and new messages without flags all share this one.
+const NO_FLAGS = Object.freeze([]) as unknown as string[];
+
 const meta = (m: Msg): MessageMeta => ({
   uid: m.uid,
   flags: m.flags,
@@ -228,7 +232,7 @@ export class MemoryMailStore implements MailStore {
   private add(b: Box, bytes: Buffer, index: MessageIndex, flags: string[], internalDate: Date): Msg {
     const m: Msg = {
       uid: b.uidNext++,
-      flags: Object.freeze(normalizeFlags(flags)) as string[],
+      flags: flags.length === 0 ? NO_FLAGS : (Object.freeze(normalizeFlags(flags)) as string[]),
       modseq: ++b.highestModseq,
       internalDate,
       bytes,
@@ -242,6 +246,12 @@ export class MemoryMailStore implements MailStore {
   private async ingest(message: MessageSource): Promise<{ bytes: Buffer; index: MessageIndex }> {
     const bytes = await readSource(message);
     return { bytes, index: await indexMessage(bytes) };
+  }
+
+  /** `ingest` of a message given whole, without awaiting anything; undefined for a stream. */
+  private ingestNow(message: MessageSource): { bytes: Buffer; index: MessageIndex } | undefined {
+    const bytes = sourceBytes(message);
+    return bytes && { bytes, index: indexBytes(bytes) };
   }
 
   async append(
@@ -260,10 +270,11 @@ export class MemoryMailStore implements MailStore {
 
   async deliver(targets: DeliveryTarget[], message: MessageSource, options?: { internalDate?: Date }) {
     const resolve = () => targets.map((t) => ({ t, b: this.box(t.user, t.mailbox ?? 'INBOX') }));
-    resolve();
-    const { bytes, index } = await this.ingest(message);
+    let boxes = resolve();
+    const whole = this.ingestNow(message);
+    const { bytes, index } = whole ?? (await this.ingest(message));
     // All-or-nothing: every target is found (again, after the await) before anything is added.
-    const boxes = resolve();
+    if (!whole) boxes = resolve();
     const date = options?.internalDate ?? new Date();
     return boxes.map(({ t, b }) => ({
       user: canonicalUser(t.user),
