@@ -189,7 +189,10 @@ export class NntpSession {
           ...this.ctx.options.tls.server,
         });
         this.apply({ type: 'tls' });
-        this.log.debug({ version: session.version, cipher: session.cipherSuite }, 'TLS established');
+        this.log.debug(
+          { version: session.version, cipher: session.cipherSuite, resumed: session.resumed },
+          'TLS established',
+        );
       }
       if (this.stopping) {
         await this.goodbye();

@@ -57,7 +57,10 @@ export class AuthorizationCommands {
         { role: 'server', ...tls.server },
         okLine('Begin TLS negotiation'),
       );
-      s.log.debug({ version: session.version, cipher: session.cipherSuite, discardedBytes }, 'STLS done');
+      s.log.debug(
+        { version: session.version, cipher: session.cipherSuite, resumed: session.resumed, discardedBytes },
+        'STLS done',
+      );
     } catch (err) {
       throw new DropConnection('TLS handshake failed', { cause: err });
     }

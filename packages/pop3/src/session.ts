@@ -152,7 +152,10 @@ export class Pop3Session {
           role: 'server',
           ...this.ctx.options.tls.server,
         });
-        this.log.debug({ version: session.version, cipher: session.cipherSuite }, 'TLS established');
+        this.log.debug(
+          { version: session.version, cipher: session.cipherSuite, resumed: session.resumed },
+          'TLS established',
+        );
       }
       if (this.stopping) {
         await this.goodbye();

@@ -103,7 +103,12 @@ export class SmtpSession {
           ...this.options.tls.server,
         });
         this.log.info(
-          { tls: session.version, cipher: session.cipherSuite, sni: session.serverName },
+          {
+            tls: session.version,
+            cipher: session.cipherSuite,
+            sni: session.serverName,
+            resumed: session.resumed,
+          },
           'implicit TLS established',
         );
       }
@@ -327,6 +332,7 @@ export class SmtpSession {
           cipher: session.cipherSuite,
           group: session.group,
           sni: session.serverName,
+          resumed: session.resumed,
           discardedBytes,
         },
         'STARTTLS established',

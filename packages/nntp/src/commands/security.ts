@@ -23,7 +23,10 @@ export const starttlsCommand: CommandHandler = async (s, args) => {
     '382 Continue with TLS negotiation\r\n',
   );
   s.apply({ type: 'tls' });
-  s.log.info({ version: session.version, cipher: session.cipherSuite, discardedBytes }, 'STARTTLS');
+  s.log.info(
+    { version: session.version, cipher: session.cipherSuite, resumed: session.resumed, discardedBytes },
+    'STARTTLS',
+  );
 };
 
 /** Refusals common to every AUTHINFO form (RFC 4643 §2.2, §2.3.2). */
