@@ -44,7 +44,6 @@ class TsTlsStream extends Duplex {
     private readonly socket: Duplex,
     private readonly conn: TlsConnection,
     private readonly describe: (r: HandshakeResult) => TlsSessionInfo,
-    private readonly isServer: boolean,
   ) {
     super({ allowHalfOpen: true, writableHighWaterMark: 64 * 1024 });
     this.ready = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
@@ -123,19 +122,8 @@ class TsTlsStream extends Duplex {
   /** Write what the connection produced and act on its events. */
   private pump(): void {
     const out = this.conn.takeOutput();
-    const events = this.conn.takeEvents();
-    if (out.length && !this.socket.destroyed) {
-      // What goes out as the handshake completes is a server's NewSessionTickets (RFC 8446
-      // §4.6.1), which nobody waits for: hold them until the event loop comes round, so they
-      // share a segment with the application's first write (a greeting, a close_notify)
-      // rather than cost a packet and a wakeup of their own.
-      if (this.isServer && events.some((e) => e.type === 'established')) {
-        this.socket.cork();
-        setImmediate(() => this.socket.uncork());
-      }
-      this.writeRecords(out);
-    }
-    for (const ev of events) this.onEvent(ev);
+    if (out.length && !this.socket.destroyed) this.writeRecords(out);
+    for (const ev of this.conn.takeEvents()) this.onEvent(ev);
   }
 
   private onEvent(ev: TlsEvent): void {
@@ -243,7 +231,7 @@ export class TsTlsEngine implements TlsEngine {
         sessionTickets: options.sessionTickets,
       },
     });
-    const stream = new TsTlsStream(socket, conn, (r) => sessionInfo(r, r.serverName), true);
+    const stream = new TsTlsStream(socket, conn, (r) => sessionInfo(r, r.serverName));
     stream.start();
     await stream.handshake(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
     return stream as unknown as TlsStream;
@@ -264,7 +252,7 @@ export class TsTlsEngine implements TlsEngine {
         sessionCache: options.sessionCache,
       },
     });
-    const stream = new TsTlsStream(socket, conn, (r) => sessionInfo(r, options.serverName), false);
+    const stream = new TsTlsStream(socket, conn, (r) => sessionInfo(r, options.serverName));
     stream.start();
     await stream.handshake(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
     return stream as unknown as TlsStream;
