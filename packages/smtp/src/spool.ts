@@ -80,18 +80,16 @@ export class MessageSpool {
    * else a stream of it from the file.
    */
   source(prefix: Buffer | string = EMPTY): Buffer | Readable {
-    if (typeof prefix === 'string') {
-      if (this.file) return this.open(Buffer.from(prefix, 'utf8'));
-      // The prefix (trace headers) is encoded straight into the message's buffer.
-      const at = Buffer.byteLength(prefix, 'utf8');
-      const out = Buffer.allocUnsafe(at + this.memoryBytes);
-      out.write(prefix, 0, 'utf8');
-      let pos = at;
-      for (const c of this.chunks) pos += c.copy(out, pos);
-      return out;
-    }
-    if (this.file) return this.open(prefix);
-    return Buffer.concat([prefix, ...this.chunks], prefix.length + this.memoryBytes);
+    const text = typeof prefix === 'string';
+    if (this.file) return this.open(text ? Buffer.from(prefix, 'utf8') : prefix);
+    // A text prefix (trace headers) is encoded straight into the message's buffer.
+    const at = text ? Buffer.byteLength(prefix, 'utf8') : prefix.length;
+    const out = Buffer.allocUnsafe(at + this.memoryBytes);
+    if (text) out.write(prefix, 0, 'utf8');
+    else prefix.copy(out, 0);
+    let pos = at;
+    for (const c of this.chunks) pos += c.copy(out, pos);
+    return out;
   }
 
   /** A fresh stream of the message, with `prefix` (trace headers) in front. */

@@ -150,9 +150,7 @@ export class LineChannel {
    */
   readDotBlock(maxBytes = Number.MAX_SAFE_INTEGER): Readable {
     const out = this.payloadStream();
-    this.startRead({ kind: 'dot', decoder: new DotDecoder(), out, written: 0, max: maxBytes }, (err) =>
-      out.fail(err),
-    );
+    this.startDotRead(out, maxBytes);
     return out.stream;
   }
 
@@ -165,9 +163,7 @@ export class LineChannel {
   readDotBlockInto(maxBytes: number, sink: BlockSink): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const out: SinkOut = new SinkOut(sink, () => this.resumeOutput(out), resolve, reject);
-      this.startRead({ kind: 'dot', decoder: new DotDecoder(), out, written: 0, max: maxBytes }, (err) =>
-        out.fail(err),
-      );
+      this.startDotRead(out, maxBytes);
     });
   }
 
@@ -329,6 +325,10 @@ export class LineChannel {
       this.outputPaused = false;
       this.pump();
     }
+  }
+
+  private startDotRead(out: PayloadOut, max: number): void {
+    this.startRead({ kind: 'dot', decoder: new DotDecoder(), out, written: 0, max }, (err) => out.fail(err));
   }
 
   private startRead(request: Pending, fail: (err: Error) => void): void {

@@ -7,7 +7,7 @@
  */
 import type { CryptoProvider, HashName } from '../crypto/provider.js';
 import { TlsFatal } from './alerts.js';
-import { bytesEqual } from './codec.js';
+import { Reader, bytesEqual } from './codec.js';
 import {
   CIPHER_SUITES,
   ExtensionType,
@@ -169,8 +169,7 @@ export function newSessionTickets(t: TicketIssue): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let i = 0; i < count && i < 0x10000; i++) {
     const nonce = u16Bytes(i);
-    const a = t.random(4);
-    const ageAdd = ((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0;
+    const ageAdd = new Reader(t.random(4)).u32();
     const state: TicketState = {
       psk: t.schedule.resumptionPsk(t.resumptionMasterSecret, nonce),
       suite: t.suite.code,

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Aead, CryptoProvider } from '../crypto/provider.js';
-import { Reader, Writer } from './codec.js';
+import { Reader, Writer, bytesEqual } from './codec.js';
 
 /** What a ticket carries: the resumption PSK and the facts a resumed handshake is checked against. */
 export interface TicketState {
@@ -64,7 +64,7 @@ export class TicketKeys {
   }
 
   find(id: Uint8Array): TicketKey | undefined {
-    return this.keys.find((k) => Buffer.compare(Buffer.from(k.id), Buffer.from(id)) === 0);
+    return this.keys.find((k) => bytesEqual(k.id, id));
   }
 }
 

@@ -20,7 +20,7 @@ import {
   sourceBytes,
   validateMailbox,
 } from '../common/index.js';
-import { indexBytes, indexMessage } from '../indexer/index.js';
+import { indexBytes } from '../indexer/index.js';
 import { StoreError } from '../types.js';
 import type {
   DeliveryTarget,
@@ -245,7 +245,7 @@ export class MemoryMailStore implements MailStore {
 
   private async ingest(message: MessageSource): Promise<{ bytes: Buffer; index: MessageIndex }> {
     const bytes = await readSource(message);
-    return { bytes, index: await indexMessage(bytes) };
+    return { bytes, index: indexBytes(bytes) };
   }
 
   /** `ingest` of a message given whole, without awaiting anything; undefined for a stream. */
