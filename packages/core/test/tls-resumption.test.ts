@@ -318,6 +318,29 @@ describe('TLS 1.3 resumption with session tickets (our client and server, in mem
     assert.equal(fatal(r.clientEvents)?.sentByPeer, true);
   });
 
+  it('without signature_algorithms a PSK offer resumes; if the ticket is unusable, missing_extension (RFC 8446 §9.2)', () => {
+    const noSignatureAlgorithms: RunOptions = {
+      client: { extensionHook: (_p, exts) => exts.filter((e) => e.type !== 13) },
+    };
+    const cache = new MemorySessionCache();
+    primed(key, cache);
+    const s = takeOne(cache);
+    const resumed = connect(key, new FixedCache(s), noSignatureAlgorithms);
+    assert.equal(fatal(resumed.serverEvents), undefined, JSON.stringify(fatal(resumed.serverEvents)));
+    assert.equal(established(resumed.serverEvents)?.resumed, true);
+    assert.equal(established(resumed.clientEvents)?.resumed, true);
+
+    const ticket = Uint8Array.from(s.ticket);
+    ticket[ticket.length - 1] ^= 1;
+    const full = connect(key, new FixedCache({ ...s, ticket }), noSignatureAlgorithms);
+    assert.equal(fatal(full.serverEvents)?.alert, 'missing_extension');
+    assert.equal(fatal(full.clientEvents)?.sentByPeer, true);
+
+    // Without a PSK offer, the ClientHello itself is refused.
+    const plain = connect(key, undefined, noSignatureAlgorithms);
+    assert.equal(fatal(plain.serverEvents)?.alert, 'missing_extension');
+  });
+
   it('psk_ke alone gets a full handshake and no ticket', () => {
     const cache = new MemorySessionCache();
     primed(key, cache);

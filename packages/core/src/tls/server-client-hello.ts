@@ -24,7 +24,8 @@ import {
 import { readPskOffer, type PskOffer } from './server-psk.js';
 
 export interface ClientHello13 {
-  readonly clientSchemes: readonly number[];
+  /** Absent only beside a PSK offer (RFC 8446 §9.2); a full handshake then fails. */
+  readonly clientSchemes: readonly number[] | undefined;
   readonly clientGroups: readonly number[];
   readonly shares: readonly KeyShareEntry[];
   readonly serverName?: string;
@@ -41,9 +42,13 @@ export function readClientHello13(ch: ClientHello): ClientHello13 {
   if (ch.compressionMethods.length !== 1 || ch.compressionMethods[0] !== 0) {
     throw new TlsFatal('illegal_parameter', 'TLS 1.3 requires the null compression method only');
   }
+  // RFC 8446 §9.2: a ClientHello without pre_shared_key must carry signature_algorithms; one
+  // offering a PSK may leave it out, and is refused later only if the PSK is not accepted.
   const sigExt = findExtension(ch.extensions, ExtensionType.signature_algorithms);
-  if (!sigExt) throw new TlsFatal('missing_extension', 'signature_algorithms is required (RFC 8446 §4.2.3)');
-  const clientSchemes = decodeU16List(sigExt, 2, 2, 'signature_algorithms');
+  const offer = readPskOffer(ch);
+  if (!sigExt && !offer.psks)
+    throw new TlsFatal('missing_extension', 'signature_algorithms is required (RFC 8446 §4.2.3)');
+  const clientSchemes = sigExt ? decodeU16List(sigExt, 2, 2, 'signature_algorithms') : undefined;
   const groupsExt = findExtension(ch.extensions, ExtensionType.supported_groups);
   const shareExt = findExtension(ch.extensions, ExtensionType.key_share);
   if (!groupsExt || !shareExt)
@@ -59,7 +64,7 @@ export function readClientHello13(ch: ClientHello): ClientHello13 {
     clientGroups,
     shares,
     serverName: serverNameExt ? decodeServerName(serverNameExt) : undefined,
-    offer: readPskOffer(ch),
+    offer,
     earlyData: findExtension(ch.extensions, ExtensionType.early_data) !== undefined,
   };
 }
@@ -125,8 +130,11 @@ function signerFor(certified: CertifiedKey) {
 export function serverAuthentication(
   certificates: CertificateSource,
   serverName: string | undefined,
-  clientSchemes: readonly number[],
+  clientSchemes: readonly number[] | undefined,
 ) {
+  // RFC 8446 §4.2.3: certificate authentication needs the client's signature_algorithms.
+  if (!clientSchemes)
+    throw new TlsFatal('missing_extension', 'signature_algorithms is required for a full handshake');
   const signer = signerFor(certificates.select(serverName));
   const scheme = signer.key.schemes.find((s) => clientSchemes.includes(SIGNATURE_SCHEME_CODES[s]));
   if (!scheme) throw new TlsFatal('handshake_failure', 'no signature scheme in common for our certificate');
