@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { runCase, summaryLine, table, type BenchCase, type CaseResult } from './harness.js';
 import { gatewayCases } from './cases/gateway.js';
 import { tlsCases } from './cases/tls.js';
+import { tlsServerCpuCases } from './cases/tls-server-cpu.js';
 import { memoryCases } from './cases/memory.js';
 import { smtpCases } from './cases/smtp.js';
 import { storeCases } from './cases/store.js';
@@ -21,6 +22,7 @@ const only = onlyIdx >= 0 ? args[onlyIdx + 1] : undefined;
 
 const cases: BenchCase[] = [
   ...tlsCases(),
+  ...tlsServerCpuCases(),
   ...gatewayCases(),
   ...smtpCases(),
   ...storeCases(quick),

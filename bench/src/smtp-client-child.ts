@@ -4,15 +4,20 @@
  * its clients' CPU on the same event loop. Asked over IPC with `{ port, ca, count }`, it sends
  * `count` messages and answers `{ rate, cpuPerMessage }`; it exits when its parent goes.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import nodemailer from 'nodemailer';
+import { IpcChild, serveIpc } from './ipc-child.js';
 
 export const SMTP_BENCH_TO = 'bench@example.test';
 const BODY = 'x'.repeat(76) + '\r\n';
 
 /** 4.6 KB: headers and 60 lines of 78 octets. */
 export const SMTP_BENCH_MESSAGE = `From: a@remote.test\r\nTo: ${SMTP_BENCH_TO}\r\nSubject: bench\r\n\r\n${BODY.repeat(60)}`;
+
+interface BlastAsk {
+  port: number;
+  ca: string;
+  count: number;
+}
 
 export interface BlastResult {
   /** Messages per second, first connection to last reply. */
@@ -51,35 +56,19 @@ export async function blast(port: number, ca: string, count: number): Promise<Bl
 
 /** The child, seen from the bench process. */
 export class SmtpClientProcess {
-  private constructor(private readonly child: ChildProcess) {}
+  private constructor(private readonly child: IpcChild<BlastAsk, BlastResult>) {}
 
   static start(): SmtpClientProcess {
-    const child = fork(new URL(import.meta.url), ['--serve'], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    return new SmtpClientProcess(child);
+    return new SmtpClientProcess(IpcChild.start(import.meta.url, 'SMTP bench client'));
   }
 
-  async blast(port: number, ca: string, count: number): Promise<BlastResult> {
-    this.child.send({ port, ca, count });
-    const [reply] = (await once(this.child, 'message')) as [BlastResult | { error: string }];
-    if ('error' in reply) throw new Error(`SMTP bench client: ${reply.error}`);
-    return reply;
+  blast(port: number, ca: string, count: number): Promise<BlastResult> {
+    return this.child.ask({ port, ca, count });
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    this.child.kill();
-    await once(this.child, 'exit');
+  stop(): Promise<void> {
+    return this.child.stop();
   }
 }
 
-if (process.argv.includes('--serve') && process.send) {
-  process.on('disconnect', () => process.exit(0));
-  process.on('message', (m: { port: number; ca: string; count: number }) => {
-    blast(m.port, m.ca, m.count).then(
-      (r) => process.send!(r),
-      (err: Error) => process.send!({ error: err.message }),
-    );
-  });
-}
+serveIpc((m: BlastAsk) => blast(m.port, m.ca, m.count));

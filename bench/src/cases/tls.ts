@@ -10,16 +10,16 @@ import * as core from '@postern/core';
 import { CertificateStore, NativeTlsEngine, generateSelfSigned, type CertifiedKey, type TlsEngine } from '@postern/core';
 import type { BenchCase } from '../harness.js';
 
-const RECORD = 16 * 1024;
+export const RECORD = 16 * 1024;
 
-interface Rig {
+export interface Rig {
   server: Server;
   port: number;
   key: CertifiedKey;
 }
 
 /** A loopback server running `engine.accept` on each connection; mode says what to do after. */
-async function startRig(engine: TlsEngine, key: CertifiedKey, mode: 'close' | { sendBytes: number }): Promise<Rig> {
+export async function startRig(engine: TlsEngine, key: CertifiedKey, mode: 'close' | { sendBytes: number }): Promise<Rig> {
   const certificates = new CertificateStore([key]);
   const server = createServer((socket: Socket) => {
     socket.on('error', () => socket.destroy());

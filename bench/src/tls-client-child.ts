@@ -1,0 +1,50 @@
+/**
+ * The bulk-transfer client of the TLS server-CPU cases (cases/tls-server-cpu.ts) in a process
+ * of its own, so the bench process's CPU is the server's alone. Asked over IPC with
+ * `{ port, ca, tls }`, it reads until the server ends — through node:tls when `tls` is set,
+ * else as raw TCP bytes it discards — and answers `{ bytes }`; it exits when its parent goes.
+ */
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { IpcChild, serveIpc } from './ipc-child.js';
+
+interface Ask {
+  port: number;
+  ca: string;
+  tls: boolean;
+}
+
+function receive({ port, ca, tls }: Ask): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let bytes = 0;
+    const s = tls
+      ? tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca })
+      : netConnect(port, '127.0.0.1');
+    s.on('data', (d: Buffer) => (bytes += d.length));
+    s.on('end', () => {
+      s.end();
+      resolve(bytes);
+    });
+    s.on('error', reject);
+  });
+}
+
+/** The child, seen from the bench process. */
+export class TlsClientProcess {
+  private constructor(private readonly child: IpcChild<Ask, { bytes: number }>) {}
+
+  static start(): TlsClientProcess {
+    return new TlsClientProcess(IpcChild.start(import.meta.url, 'TLS bench client'));
+  }
+
+  /** Bytes received from 127.0.0.1:`port` before the server ended the connection. */
+  async receive(ask: Ask): Promise<number> {
+    return (await this.child.ask(ask)).bytes;
+  }
+
+  stop(): Promise<void> {
+    return this.child.stop();
+  }
+}
+
+serveIpc(async (m: Ask) => ({ bytes: await receive(m) }));
