@@ -1,20 +1,23 @@
 /**
- * The bulk-transfer client of the TLS server-CPU cases (cases/tls-server-cpu.ts) in a process
- * of its own, so the bench process's CPU is the server's alone. Asked over IPC with
- * `{ port, ca, tls }`, it reads until the server ends — through node:tls when `tls` is set,
- * else as raw TCP bytes it discards — and answers `{ bytes }`; it exits when its parent goes.
+ * The TLS benches' reading client. `receiveAll` runs in the bench process for the handshake
+ * and throughput cases (cases/tls.ts), and in a process of its own for the server-CPU cases
+ * (cases/tls-server-cpu.ts), so that the bench process's CPU is the server's alone: asked over
+ * IPC with `{ port, ca, tls }`, it reads until the server ends — through node:tls when `tls` is
+ * set, else as raw TCP bytes it discards — and answers `{ bytes }`; it exits when its parent
+ * goes.
  */
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { IpcChild, serveIpc } from './ipc-child.js';
 
-interface Ask {
+export interface ReceiveAsk {
   port: number;
   ca: string;
   tls: boolean;
 }
 
-function receive({ port, ca, tls }: Ask): Promise<number> {
+/** Reads from 127.0.0.1:`port` until the server ends; resolves with the bytes received. */
+export function receiveAll({ port, ca, tls }: ReceiveAsk): Promise<number> {
   return new Promise((resolve, reject) => {
     let bytes = 0;
     const s = tls
@@ -31,14 +34,14 @@ function receive({ port, ca, tls }: Ask): Promise<number> {
 
 /** The child, seen from the bench process. */
 export class TlsClientProcess {
-  private constructor(private readonly child: IpcChild<Ask, { bytes: number }>) {}
+  private constructor(private readonly child: IpcChild<ReceiveAsk, { bytes: number }>) {}
 
   static start(): TlsClientProcess {
     return new TlsClientProcess(IpcChild.start(import.meta.url, 'TLS bench client'));
   }
 
   /** Bytes received from 127.0.0.1:`port` before the server ended the connection. */
-  async receive(ask: Ask): Promise<number> {
+  async receive(ask: ReceiveAsk): Promise<number> {
     return (await this.child.ask(ask)).bytes;
   }
 
@@ -47,4 +50,4 @@ export class TlsClientProcess {
   }
 }
 
-serveIpc(async (m: Ask) => ({ bytes: await receive(m) }));
+serveIpc(async (m: ReceiveAsk) => ({ bytes: await receiveAll(m) }));

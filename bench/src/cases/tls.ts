@@ -5,10 +5,10 @@
  */
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import * as core from '@postern/core';
 import { CertificateStore, NativeTlsEngine, generateSelfSigned, type CertifiedKey, type TlsEngine } from '@postern/core';
 import type { BenchCase } from '../harness.js';
+import { receiveAll } from '../tls-client-child.js';
 
 export const RECORD = 16 * 1024;
 
@@ -47,17 +47,9 @@ export async function startRig(engine: TlsEngine, key: CertifiedKey, mode: 'clos
   return { server, port: (server.address() as AddressInfo).port, key };
 }
 
+/** A node:tls client reading until the server ends; resolves with the bytes it got. */
 function clientSession(rig: Rig): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let bytes = 0;
-    const s = tlsConnect({ host: '127.0.0.1', port: rig.port, servername: 'localhost', ca: rig.key.certificateChainPem });
-    s.on('data', (d: Buffer) => (bytes += d.length));
-    s.on('end', () => {
-      s.end();
-      resolve(bytes);
-    });
-    s.on('error', reject);
-  });
+  return receiveAll({ port: rig.port, ca: rig.key.certificateChainPem, tls: true });
 }
 
 async function handshakesPerSecond(rig: Rig, count: number): Promise<number> {
