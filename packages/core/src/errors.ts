@@ -7,6 +7,8 @@ export type PosternErrorCode =
   | 'LINE_TOO_LONG'
   | 'BLOCK_TOO_LARGE'
   | 'IDLE_TIMEOUT'
+  | 'COMMAND_TIMEOUT'
+  | 'PRE_AUTH_TIMEOUT'
   | 'CHANNEL_CLOSED'
   | 'UPGRADE_FAILED'
   | 'TLS_ALERT'
@@ -38,8 +40,33 @@ export class BlockTooLargeError extends PosternError {
 }
 
 export class IdleTimeoutError extends PosternError {
-  constructor(readonly timeoutMs: number) {
-    super('IDLE_TIMEOUT', `no input for ${timeoutMs} ms`);
+  constructor(
+    readonly timeoutMs: number,
+    code: PosternErrorCode = 'IDLE_TIMEOUT',
+    message = `no input for ${timeoutMs} ms`,
+  ) {
+    super(code, message);
+  }
+}
+
+/**
+ * A command line was not complete within its deadline, counted from its first octet: bytes
+ * trickling in do not extend it. A kind of IdleTimeoutError, so every protocol that answers an
+ * idle timeout (its autologout goodbye) answers this one the same way.
+ */
+export class CommandTimeoutError extends IdleTimeoutError {
+  constructor(timeoutMs: number) {
+    super(timeoutMs, 'COMMAND_TIMEOUT', `command line not complete within ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * The connection did not authenticate within its pre-auth deadline, counted from connect. A
+ * kind of IdleTimeoutError for the same reason as CommandTimeoutError.
+ */
+export class PreAuthTimeoutError extends IdleTimeoutError {
+  constructor(timeoutMs: number) {
+    super(timeoutMs, 'PRE_AUTH_TIMEOUT', `not authenticated within ${timeoutMs} ms of connecting`);
   }
 }
 

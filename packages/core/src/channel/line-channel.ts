@@ -8,8 +8,10 @@ import { Readable, type Duplex } from 'node:stream';
 import {
   BlockTooLargeError,
   ChannelClosedError,
+  CommandTimeoutError,
   IdleTimeoutError,
   LineTooLongError,
+  PreAuthTimeoutError,
   UpgradeError,
 } from '../errors.js';
 import type { Logger } from '../logging.js';
@@ -23,6 +25,7 @@ import type {
 } from '../tls/engine.js';
 import { DotDecoder } from './dot-codec.js';
 import { IdleTimer } from './idle-timer.js';
+import { ReadDeadlines } from './read-deadlines.js';
 import { SinkOut, StreamOut, type PayloadOut } from './payload-out.js';
 
 export interface LineChannelOptions {
@@ -32,6 +35,18 @@ export interface LineChannelOptions {
   idleTimeoutMs?: number;
   /** Pause the socket while this much unread input is buffered (default 1 MiB). */
   highWaterMark?: number;
+  /**
+   * A command line must be complete within this long of its first octet, however its bytes
+   * trickle in (the idle timeout only measures silence); a pending `readLine()` then fails with
+   * CommandTimeoutError. 0 disables (the default).
+   */
+  commandTimeoutMs?: number;
+  /**
+   * From the channel's creation (the connection) until `authenticated()`: past it, the pending
+   * read and every later one fail with PreAuthTimeoutError, and a session that does not close
+   * within a grace period is dropped. 0 disables (the default).
+   */
+  preAuthTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -57,6 +72,9 @@ type Pending =
 
 type ChannelState = 'open' | 'upgrading' | 'closed';
 
+/** After the pre-auth deadline, time left to write the goodbye before the connection is dropped. */
+const PRE_AUTH_GRACE_MS = 5000;
+
 export class LineChannel {
   private stream: Duplex;
   private buffer: Buffer = Buffer.alloc(0);
@@ -73,6 +91,7 @@ export class LineChannel {
   private tlsSession: TlsSessionInfo | undefined;
   private outputPaused = false;
   private readonly closeWaiters: Array<() => void> = [];
+  private readonly deadlines: ReadDeadlines;
 
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
@@ -83,6 +102,12 @@ export class LineChannel {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 5 * 60_000;
     this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
     this.logger = options.logger ?? silentLogger;
+    this.deadlines = new ReadDeadlines({
+      commandTimeoutMs: options.commandTimeoutMs ?? 0,
+      preAuthTimeoutMs: options.preAuthTimeoutMs ?? 0,
+      onCommandTimeout: () => this.onCommandTimeout(),
+      onPreAuthTimeout: () => this.onPreAuthTimeout(),
+    });
     const sock = stream as Duplex & { remoteAddress?: string; remotePort?: number };
     this.remoteAddress = sock.remoteAddress;
     this.remotePort = sock.remotePort;
@@ -115,6 +140,11 @@ export class LineChannel {
   setIdleTimeout(ms: number): void {
     this.idleTimeoutMs = ms;
     if (this.pending) this.idle.arm(this.idleTimeoutMs);
+  }
+
+  /** The session authenticated: the pre-auth deadline is lifted. */
+  authenticated(): void {
+    this.deadlines.authenticated();
   }
 
   /** Next line without its line ending. A bare LF also ends a command line. */
@@ -341,6 +371,11 @@ export class LineChannel {
       queueMicrotask(() => fail(new Error('LineChannel: a read is already in progress')));
       return;
     }
+    if (this.deadlines.preAuthExpired) {
+      const err = new PreAuthTimeoutError(this.deadlines.preAuthTimeoutMs);
+      queueMicrotask(() => fail(err));
+      return;
+    }
     this.pending = request;
     this.idle.arm(this.idleTimeoutMs);
     this.pump();
@@ -383,6 +418,8 @@ export class LineChannel {
   private pumpLine(p: Extract<Pending, { kind: 'line' }>): boolean {
     const lf = this.buffer.indexOf(0x0a);
     if (lf === -1) {
+      // A line has begun: it must end within the command deadline, however slowly it comes.
+      this.deadlines.lineStarted();
       if (this.buffer.length > this.maxLineLength + 1) {
         // Keep a trailing CR: it may pair with the LF of the next packet.
         this.discardingLine = true;
@@ -397,6 +434,7 @@ export class LineChannel {
     this.buffer = this.buffer.subarray(lf + 1);
     this.pending = undefined;
     this.idle.clear();
+    this.deadlines.lineDone();
     if (this.discardingLine || line.length > this.maxLineLength) {
       this.discardingLine = false;
       p.reject(new LineTooLongError(this.maxLineLength));
@@ -439,6 +477,7 @@ export class LineChannel {
     this.pending = undefined;
     this.outputPaused = false;
     this.idle.stop();
+    this.deadlines.lineDone();
     if (!p) return;
     if (p.kind === 'line') p.reject(err);
     else p.out.fail(err);
@@ -458,7 +497,29 @@ export class LineChannel {
     this.notifyClosed();
   }
 
+  private onCommandTimeout(): void {
+    if (this.pending?.kind !== 'line') return;
+    this.logger.info({ timeoutMs: this.deadlines.commandTimeoutMs }, 'command line deadline passed');
+    this.failPending(new CommandTimeoutError(this.deadlines.commandTimeoutMs));
+  }
+
+  /**
+   * A read in progress fails now (the session answers as for an idle timeout and closes); a
+   * session busy elsewhere finds its next read failing. Either way it has a grace period to say
+   * goodbye, after which the connection is dropped: a peer that never reads cannot hold it.
+   */
+  private onPreAuthTimeout(): void {
+    if (this.state === 'closed') return;
+    const ms = this.deadlines.preAuthTimeoutMs;
+    this.logger.info({ timeoutMs: ms }, 'pre-auth deadline passed');
+    if (this.pending) this.failPending(new PreAuthTimeoutError(ms));
+    const grace = setTimeout(() => this.destroy(), Math.min(ms, PRE_AUTH_GRACE_MS));
+    grace.unref();
+    void this.closed().then(() => clearTimeout(grace));
+  }
+
   private notifyClosed(): void {
+    this.deadlines.stop();
     for (const w of this.closeWaiters.splice(0)) w();
   }
 }
