@@ -30,5 +30,18 @@ export { hasProgram, requireProgram } from './testing.js';
 export type { CommonServerOptions, ConnectionOptions, ProtocolHandler, TlsSettings } from './protocol.js';
 export { decodeSaslPlain, decodeBase64Text } from './sasl.js';
 export type { PlainCredentials } from './sasl.js';
+export { ProtocolServer } from './server/protocol-server.js';
+export type { ProtocolServerOptions, ServedSession, SessionStart } from './server/protocol-server.js';
+export { ConnectionLimiter } from './server/connection-limiter.js';
+export type { ConnectionCaps, ConnectionSlot, RefusalReason } from './server/connection-limiter.js';
+export { RefusalLog } from './server/refusal-log.js';
+export type { RefusalLogOptions } from './server/refusal-log.js';
+export {
+  resolveConnectionLimits,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_PRE_AUTH_TIMEOUT_MS,
+} from './server/limits.js';
+export type { ConnectionLimitOptions, LimitDefaults, ResolvedConnectionLimits } from './server/limits.js';
 export { AuthThrottle } from './auth-throttle.js';
 export type { AuthThrottleOptions } from './auth-throttle.js';

@@ -4,6 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from './logging.js';
+import type { ConnectionLimitOptions } from './server/limits.js';
 import type { TlsEngine, TlsServerOptions } from './tls/engine.js';
 
 export interface TlsSettings {
@@ -12,8 +13,8 @@ export interface TlsSettings {
   server: TlsServerOptions;
 }
 
-/** Settings every protocol server takes. */
-export interface CommonServerOptions {
+/** Settings every protocol server takes, its connection limits among them. */
+export interface CommonServerOptions extends ConnectionLimitOptions {
   /** Greeting and Received-header name. */
   hostname: string;
   tls: TlsSettings;
@@ -25,6 +26,11 @@ export interface CommonServerOptions {
 export interface ConnectionOptions {
   /** Implicit TLS (RFC 8314): run the handshake before the greeting. */
   implicitTls: boolean;
+  /**
+   * The listener's name: connection caps count per listener. Default: one count for the
+   * plaintext listener and one for the implicit-TLS listener of the handler.
+   */
+  listener?: string;
 }
 
 export interface ProtocolHandler {
