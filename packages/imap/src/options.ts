@@ -1,5 +1,12 @@
 /** ImapServer options and their defaults. */
-import { AuthThrottle, silentLogger, type CommonServerOptions, type Logger } from '@postern/core';
+import {
+  AuthThrottle,
+  resolveConnectionLimits,
+  silentLogger,
+  type CommonServerOptions,
+  type Logger,
+  type ResolvedConnectionLimits,
+} from '@postern/core';
 import type { Store } from '@postern/store';
 
 export interface ImapServerOptions extends CommonServerOptions {
@@ -19,7 +26,7 @@ export interface ImapServerOptions extends CommonServerOptions {
   authThrottle?: AuthThrottle;
 }
 
-export interface ResolvedImapOptions {
+export interface ResolvedImapOptions extends ResolvedConnectionLimits {
   hostname: string;
   tls: CommonServerOptions['tls'];
   allowInsecureAuth: boolean;
@@ -48,5 +55,7 @@ export function resolveOptions(o: ImapServerOptions): ResolvedImapOptions {
     maxBadCommands: o.maxBadCommands ?? 20,
     maxAuthFailures: o.maxAuthFailures ?? 5,
     authThrottle: o.authThrottle ?? new AuthThrottle(),
+    // Clients open several connections each (one per watched mailbox) and users share NAT.
+    ...resolveConnectionLimits(o, { maxConnectionsPerIp: 50, preAuth: true }),
   };
 }

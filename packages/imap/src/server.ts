@@ -1,27 +1,34 @@
 /**
  * ImapServer: the ProtocolHandler behind both IMAP listeners — port 143 style with STARTTLS,
- * and implicit TLS (imaps, RFC 8314) when `ConnectionOptions.implicitTls` says so.
+ * and implicit TLS (imaps, RFC 8314) when `ConnectionOptions.implicitTls` says so. Accepting,
+ * connection caps and shutdown are core's ProtocolServer; this file supplies the session and
+ * the per-user session count.
  */
 import type { Socket } from 'node:net';
-import type { ConnectionOptions, ProtocolHandler } from '@postern/core';
-import { errorText } from './errors.js';
+import { ProtocolServer, type ConnectionOptions, type ProtocolHandler } from '@postern/core';
 import { resolveOptions, type ImapServerOptions, type ResolvedImapOptions } from './options.js';
 import { ImapSession, type SessionHost } from './session.js';
 
 export class ImapServer implements ProtocolHandler, SessionHost {
   readonly options: ResolvedImapOptions;
-  private readonly sessions = new Map<ImapSession, Promise<void>>();
+  private readonly server: ProtocolServer<ImapSession>;
   private readonly perUser = new Map<string, number>();
-  private nextId = 1;
-  private stopping = false;
 
   constructor(options: ImapServerOptions) {
     this.options = resolveOptions(options);
+    this.server = new ProtocolServer({
+      protocol: 'imap',
+      limits: this.options,
+      logger: this.options.logger,
+      // RFC 9051 §7.1.5 (BYE before closing) with the UNAVAILABLE response code (§7.1).
+      refusal: () => '* BYE [UNAVAILABLE] Too many connections, try again later\r\n',
+      createSession: (socket, start) => new ImapSession(socket, start.implicitTls, this, start.id),
+    });
   }
 
   /** Sessions being served now. */
   get connections(): number {
-    return this.sessions.size;
+    return this.server.connections;
   }
 
   acquireUser(user: string): boolean {
@@ -37,40 +44,12 @@ export class ImapServer implements ProtocolHandler, SessionHost {
     else this.perUser.set(user, n);
   }
 
-  async handleConnection(socket: Socket, options: ConnectionOptions): Promise<void> {
-    if (this.stopping) {
-      socket.destroy();
-      return;
-    }
-    let session: ImapSession;
-    try {
-      session = new ImapSession(socket, options.implicitTls, this, this.nextId++);
-    } catch (err) {
-      this.options.logger.error({ err: errorText(err) }, 'could not start an IMAP session');
-      socket.destroy();
-      return;
-    }
-    const done = session.run();
-    this.sessions.set(session, done);
-    try {
-      await done;
-    } finally {
-      this.sessions.delete(session);
-    }
+  handleConnection(socket: Socket, options: ConnectionOptions): Promise<void> {
+    return this.server.handleConnection(socket, options);
   }
 
   /** Stop: sessions finish the command in progress, get "* BYE", and close; the rest are dropped at the deadline. */
-  async shutdown(deadlineMs: number): Promise<void> {
-    this.stopping = true;
-    for (const session of this.sessions.keys()) session.requestStop();
-    const all = Promise.all(this.sessions.values());
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, deadlineMs));
-    });
-    await Promise.race([all, deadline]);
-    clearTimeout(timer);
-    for (const session of this.sessions.keys()) session.destroy();
-    await all;
+  shutdown(deadlineMs: number): Promise<void> {
+    return this.server.shutdown(deadlineMs);
   }
 }

@@ -63,6 +63,8 @@ export class ImapSession {
     this.channel = new LineChannel(socket, {
       maxLineLength: host.options.maxLineLength,
       idleTimeoutMs: host.options.idleTimeoutMs,
+      commandTimeoutMs: host.options.commandTimeoutMs,
+      preAuthTimeoutMs: host.options.preAuthTimeoutMs,
       logger: this.log,
     });
   }
@@ -192,6 +194,7 @@ export class ImapSession {
   loginSucceeded(user: string): void {
     if (!this.host.acquireUser(user)) throw no('too many sessions for this user', 'LIMIT');
     this.loggedInUser = user;
+    this.channel.authenticated();
     this.apply({ type: 'login', user });
   }
 

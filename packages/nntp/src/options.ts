@@ -1,7 +1,14 @@
 /**
  * NntpServer options: the settings every protocol takes, the store, and NNTP's own limits.
  */
-import { AuthThrottle, silentLogger, type CommonServerOptions, type Logger } from '@postern/core';
+import {
+  AuthThrottle,
+  resolveConnectionLimits,
+  silentLogger,
+  type CommonServerOptions,
+  type Logger,
+  type ResolvedConnectionLimits,
+} from '@postern/core';
 import type { Store } from '@postern/store';
 import { compileWildmat } from './wildmat.js';
 
@@ -38,7 +45,7 @@ export interface NntpServerOptions extends CommonServerOptions {
   implementation?: string;
 }
 
-export interface ResolvedNntpOptions {
+export interface ResolvedNntpOptions extends ResolvedConnectionLimits {
   readonly hostname: string;
   readonly tls: CommonServerOptions['tls'];
   readonly allowInsecureAuth: boolean;
@@ -106,5 +113,8 @@ export function resolveOptions(options: NntpServerOptions): ResolvedNntpOptions 
     maxCrossPosts: positive('maxCrossPosts', options.maxCrossPosts, DEFAULT_MAX_CROSS_POSTS),
     gateway: options.gateway ?? true,
     implementation: options.implementation ?? 'Postern',
+    // Reading may be anonymous (RFC 3977 §3.1): no login to wait for, so no pre-auth deadline;
+    // the command deadline and the idle timeout bound a connection that never logs in.
+    ...resolveConnectionLimits(options, { maxConnectionsPerIp: 50, preAuth: false }),
   };
 }

@@ -64,6 +64,7 @@ export class NntpSession {
     this.channel = new LineChannel(socket, {
       maxLineLength: ctx.options.maxLineLength,
       idleTimeoutMs: ctx.options.idleTimeoutMs,
+      commandTimeoutMs: ctx.options.commandTimeoutMs,
       logger: this.log,
     });
   }

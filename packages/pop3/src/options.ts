@@ -1,7 +1,14 @@
 /**
  * Pop3Server options: the settings every protocol takes, the store, and POP3's own limits.
  */
-import { AuthThrottle, silentLogger, type CommonServerOptions, type Logger } from '@postern/core';
+import {
+  AuthThrottle,
+  resolveConnectionLimits,
+  silentLogger,
+  type CommonServerOptions,
+  type Logger,
+  type ResolvedConnectionLimits,
+} from '@postern/core';
 import type { Store } from '@postern/store';
 
 export interface Pop3ServerOptions extends CommonServerOptions {
@@ -36,7 +43,7 @@ export interface Pop3ServerOptions extends CommonServerOptions {
   implementation?: string;
 }
 
-export interface ResolvedPop3Options {
+export interface ResolvedPop3Options extends ResolvedConnectionLimits {
   readonly hostname: string;
   readonly tls: CommonServerOptions['tls'];
   readonly allowInsecureAuth: boolean;
@@ -79,5 +86,6 @@ export function resolveOptions(options: Pop3ServerOptions): ResolvedPop3Options 
     lockTtlMs: options.lockTtlMs === undefined ? undefined : positive('lockTtlMs', options.lockTtlMs, 0),
     markSeen: options.markSeen ?? true,
     implementation: options.implementation ?? 'Postern',
+    ...resolveConnectionLimits(options, { maxConnectionsPerIp: 50, preAuth: true }),
   };
 }

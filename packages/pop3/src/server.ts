@@ -1,20 +1,18 @@
 /**
  * Pop3Server: the ProtocolHandler behind both POP3 listeners — port 110 style with STLS, and
- * implicit TLS (pop3s, RFC 8314) when `ConnectionOptions.implicitTls` says so.
+ * implicit TLS (pop3s, RFC 8314) when `ConnectionOptions.implicitTls` says so. Accepting,
+ * connection caps and shutdown are core's ProtocolServer; this file supplies the session.
  */
 import type { Socket } from 'node:net';
-import type { ConnectionOptions, ProtocolHandler } from '@postern/core';
+import { ProtocolServer, type ConnectionOptions, type ProtocolHandler } from '@postern/core';
 import { Authenticator } from './auth.js';
 import { resolveOptions, type Pop3ServerOptions, type ResolvedPop3Options } from './options.js';
-import { errorText } from './replies.js';
 import { Pop3Session, type SessionContext } from './session.js';
 
 export class Pop3Server implements ProtocolHandler {
   readonly options: ResolvedPop3Options;
   private readonly context: SessionContext;
-  private readonly sessions = new Map<Pop3Session, Promise<void>>();
-  private nextId = 1;
-  private stopping = false;
+  private readonly server: ProtocolServer<Pop3Session>;
 
   constructor(options: Pop3ServerOptions) {
     this.options = resolveOptions(options);
@@ -22,33 +20,23 @@ export class Pop3Server implements ProtocolHandler {
       options: this.options,
       authenticator: new Authenticator(this.options.store.accounts, this.options.authThrottle),
     };
+    this.server = new ProtocolServer({
+      protocol: 'pop3',
+      limits: this.options,
+      logger: this.options.logger,
+      // RFC 3206 §4: SYS/TEMP, a transient failure worth retrying later.
+      refusal: () => '-ERR [SYS/TEMP] Too many connections, try again later\r\n',
+      createSession: (socket, start) => new Pop3Session(socket, start.implicitTls, this.context, start.id),
+    });
   }
 
   /** Sessions being served now. */
   get connections(): number {
-    return this.sessions.size;
+    return this.server.connections;
   }
 
-  async handleConnection(socket: Socket, options: ConnectionOptions): Promise<void> {
-    if (this.stopping) {
-      socket.destroy();
-      return;
-    }
-    let session: Pop3Session;
-    try {
-      session = new Pop3Session(socket, options.implicitTls, this.context, this.nextId++);
-    } catch (err) {
-      this.options.logger.error({ err: errorText(err) }, 'could not start a session');
-      socket.destroy();
-      return;
-    }
-    const done = session.run();
-    this.sessions.set(session, done);
-    try {
-      await done;
-    } finally {
-      this.sessions.delete(session);
-    }
+  handleConnection(socket: Socket, options: ConnectionOptions): Promise<void> {
+    return this.server.handleConnection(socket, options);
   }
 
   /**
@@ -56,17 +44,7 @@ export class Pop3Server implements ProtocolHandler {
    * progress (a RETR, a QUIT's update) is finished first. Sessions still open at the deadline are
    * dropped — never through UPDATE, so nothing is deleted by a shutdown.
    */
-  async shutdown(deadlineMs: number): Promise<void> {
-    this.stopping = true;
-    for (const session of this.sessions.keys()) session.requestStop();
-    const all = Promise.all(this.sessions.values());
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, deadlineMs));
-    });
-    await Promise.race([all, deadline]);
-    clearTimeout(timer);
-    for (const session of this.sessions.keys()) session.destroy();
-    await all;
+  shutdown(deadlineMs: number): Promise<void> {
+    return this.server.shutdown(deadlineMs);
   }
 }

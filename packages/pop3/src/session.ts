@@ -54,6 +54,8 @@ export class Pop3Session {
     this.channel = new LineChannel(socket, {
       maxLineLength: ctx.options.maxLineLength,
       idleTimeoutMs: ctx.options.idleTimeoutMs,
+      commandTimeoutMs: ctx.options.commandTimeoutMs,
+      preAuthTimeoutMs: ctx.options.preAuthTimeoutMs,
       logger: this.log,
     });
     this.authorization = new AuthorizationCommands(this);
@@ -67,6 +69,7 @@ export class Pop3Session {
   /** Step the state machine; an illegal step is a bug and throws. */
   apply(event: Pop3Event): Pop3State {
     this.current = transition(this.current, event);
+    if (event.type === 'authenticated') this.channel.authenticated();
     return this.current;
   }
 

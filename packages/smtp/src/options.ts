@@ -1,5 +1,11 @@
 /** Settings of an SMTP listener, with the defaults a small site would pick. */
-import { AuthThrottle, silentLogger, type CommonServerOptions, type Logger } from '@postern/core';
+import {
+  AuthThrottle,
+  resolveConnectionLimits,
+  silentLogger,
+  type CommonServerOptions,
+  type Logger,
+} from '@postern/core';
 import type { Store } from '@postern/store';
 
 /** Mail for a non-local domain, kept in capture mode instead of being relayed. */
@@ -50,6 +56,7 @@ export interface SmtpServerOptions extends CommonServerOptions {
   maxErrors?: number;
   /** RFC 5321 §4.5.3.2.7: at least 5 minutes (the default). */
   idleTimeoutMs?: number;
+  /** Connections at once from one address (default 20). */
   maxConnectionsPerIp?: number;
   /** Submission: MAIL FROM must be one of the user's addresses (default true). */
   checkSenderOwnership?: boolean;
@@ -75,10 +82,12 @@ export function resolveOptions(o: SmtpServerOptions): ResolvedSmtpOptions {
     maxLineLength: o.maxLineLength ?? 1000,
     maxErrors: o.maxErrors ?? 10,
     idleTimeoutMs: o.idleTimeoutMs ?? 5 * 60_000,
-    maxConnectionsPerIp: o.maxConnectionsPerIp ?? 20,
     checkSenderOwnership: o.checkSenderOwnership ?? true,
     authThrottle: o.authThrottle ?? new AuthThrottle(),
     faults: o.faults ?? {},
     logger: (o.logger ?? silentLogger).child({ proto: 'smtp', role: o.role }),
+    // Submission needs a login; MX mail comes from strangers, bounded by the command deadline
+    // and the idle timeout instead.
+    ...resolveConnectionLimits(o, { maxConnectionsPerIp: 20, preAuth: o.role === 'submission' }),
   };
 }

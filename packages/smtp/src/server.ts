@@ -1,9 +1,10 @@
 /**
  * SmtpServer: the ProtocolHandler behind one SMTP listener — MX (port 25 style), submission
- * with STARTTLS (RFC 6409) or submission over implicit TLS (RFC 8314).
+ * with STARTTLS (RFC 6409) or submission over implicit TLS (RFC 8314). Accepting, connection
+ * caps and shutdown are core's ProtocolServer; this file supplies the session.
  */
 import type { Socket } from 'node:net';
-import type { ConnectionOptions, ProtocolHandler } from '@postern/core';
+import { ProtocolServer, type ConnectionOptions, type ProtocolHandler } from '@postern/core';
 import { dropAfterBytes, type PeerStream } from './fault-stream.js';
 import { resolveOptions, type ResolvedSmtpOptions, type SmtpServerOptions } from './options.js';
 import { reply } from './replies.js';
@@ -11,68 +12,44 @@ import { SmtpSession } from './session.js';
 
 export class SmtpServer implements ProtocolHandler {
   readonly options: ResolvedSmtpOptions;
-  private readonly sessions = new Map<SmtpSession, Promise<void>>();
-  private readonly perIp = new Map<string, number>();
+  private readonly server: ProtocolServer<SmtpSession>;
   private nextId = 1;
-  private stopping = false;
 
   constructor(options: SmtpServerOptions) {
     this.options = resolveOptions(options);
+    // RFC 5321 §3.8: 421 instead of the greeting; RFC 3463 4.7.0, a transient security refusal.
+    const refusal = reply(421, '4.7.0', 'Too many connections, try again later').format();
+    this.server = new ProtocolServer({
+      protocol: `smtp ${this.options.role}`,
+      limits: this.options,
+      logger: this.options.logger,
+      refusal: () => refusal,
+      createSession: (socket, start) => this.createSession(socket, start.implicitTls),
+    });
   }
 
   get connections(): number {
-    return this.sessions.size;
+    return this.server.connections;
   }
 
-  async handleConnection(socket: Socket, options: ConnectionOptions): Promise<void> {
-    socket.on('error', () => undefined);
-    if (this.stopping) {
-      socket.destroy();
-      return;
-    }
-    const ip = socket.remoteAddress ?? 'unknown';
-    const count = (this.perIp.get(ip) ?? 0) + 1;
-    if (count > this.options.maxConnectionsPerIp) {
-      this.options.logger.warn(
-        { remote: ip, limit: this.options.maxConnectionsPerIp },
-        'too many connections from one address',
-      );
-      if (options.implicitTls) socket.destroy();
-      else
-        socket.end(reply(421, '4.7.0', 'Too many connections from your address, try again later').format());
-      return;
-    }
-    this.perIp.set(ip, count);
-    const drop = this.options.faults.dropAfterBytes;
-    // Under the LineChannel and the TLS engine: octets on the wire, before and after STARTTLS.
-    const stream: PeerStream = drop === undefined ? socket : dropAfterBytes(socket, drop);
-    const session = new SmtpSession(
-      stream,
-      options.implicitTls,
-      this.options,
-      `${process.pid.toString(36)}${(this.nextId++).toString(36)}`,
-    );
-    const done = session.run();
-    this.sessions.set(session, done);
-    try {
-      await done;
-    } finally {
-      this.sessions.delete(session);
-      const left = (this.perIp.get(ip) ?? 1) - 1;
-      if (left <= 0) this.perIp.delete(ip);
-      else this.perIp.set(ip, left);
-    }
+  handleConnection(socket: Socket, options: ConnectionOptions): Promise<void> {
+    return this.server.handleConnection(socket, options);
   }
 
   /** Idle sessions get 421 4.3.2 now; a DATA in progress may finish until the deadline. */
-  async shutdown(deadlineMs: number): Promise<void> {
-    this.stopping = true;
-    for (const s of this.sessions.keys()) s.requestStop();
-    const all = Promise.all(this.sessions.values());
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadlineMs))))]);
-    clearTimeout(timer);
-    for (const s of this.sessions.keys()) s.destroy();
-    await all;
+  shutdown(deadlineMs: number): Promise<void> {
+    return this.server.shutdown(deadlineMs);
+  }
+
+  private createSession(socket: Socket, implicitTls: boolean): SmtpSession {
+    const drop = this.options.faults.dropAfterBytes;
+    // Under the LineChannel and the TLS engine: octets on the wire, before and after STARTTLS.
+    const stream: PeerStream = drop === undefined ? socket : dropAfterBytes(socket, drop);
+    return new SmtpSession(
+      stream,
+      implicitTls,
+      this.options,
+      `${process.pid.toString(36)}${(this.nextId++).toString(36)}`,
+    );
   }
 }

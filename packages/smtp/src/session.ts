@@ -50,6 +50,8 @@ export class SmtpSession {
     this.channel = new LineChannel(socket, {
       maxLineLength: options.maxLineLength,
       idleTimeoutMs: options.idleTimeoutMs,
+      commandTimeoutMs: options.commandTimeoutMs,
+      preAuthTimeoutMs: options.preAuthTimeoutMs,
       logger: this.log,
     });
   }
@@ -364,6 +366,7 @@ export class SmtpSession {
       },
       args,
     );
+    this.channel.authenticated();
     this.log.info({ user: this.user }, 'authenticated');
     await this.send(reply(235, '2.7.0', 'Authentication successful'));
     return 'continue';
