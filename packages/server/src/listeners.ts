@@ -91,10 +91,12 @@ export class ListenerSet {
         'connection closed',
       );
     });
-    spec.handler.handleConnection(socket, { implicitTls: spec.implicitTls }).catch((err: unknown) => {
-      log.error({ err: String(err) }, 'connection handler failed');
-      socket.destroy();
-    });
+    spec.handler
+      .handleConnection(socket, { implicitTls: spec.implicitTls, listener: spec.name })
+      .catch((err: unknown) => {
+        log.error({ err: String(err) }, 'connection handler failed');
+        socket.destroy();
+      });
   }
 
   /** Stop accepting new connections (existing ones go on). */
