@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { PosternError } from '@postern/core';
-import { LISTENERS, parsePort } from './config.js';
+import { LISTENERS, parseCount, parsePort } from './config.js';
 import { runServe } from './serve.js';
 import { registerAdminCommands } from './admin.js';
 
@@ -20,6 +20,18 @@ function portOption(name: string): Option {
   ).argParser((v) => {
     try {
       return parsePort(flag, v);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message.replace(/^--[\w-]+: /, ''));
+    }
+  });
+}
+
+/** A whole-number flag of at least `min` (a count, or milliseconds where 0 disables). */
+function countOption(flags: string, description: string, min: number): Option {
+  const flag = flags.slice(2, flags.indexOf(' '));
+  return new Option(flags, description).argParser((v) => {
+    try {
+      return parseCount(flag, v, min);
     } catch (err) {
       throw new InvalidArgumentError((err as Error).message.replace(/^--[\w-]+: /, ''));
     }
@@ -97,6 +109,31 @@ export function buildProgram(): Command {
           throw new InvalidArgumentError(`'${v}' is not a size in bytes (at least 1024)`);
         return Number(v);
       }),
+    )
+    .addOption(countOption('--max-connections <n>', 'connections at once per listener (default 1000)', 1))
+    .addOption(
+      countOption(
+        '--max-connections-per-ip <n>',
+        'connections at once from one address, per listener (default 20 SMTP, 50 IMAP/POP3/NNTP)',
+        1,
+      ),
+    )
+    .addOption(
+      countOption(
+        '--command-timeout <ms>',
+        'a command line must arrive whole within this long of its first byte (default 60000, 0 = off)',
+        0,
+      ),
+    )
+    .addOption(
+      countOption(
+        '--pre-auth-timeout <ms>',
+        'connect to login, IMAP/POP3/submission (default 60000, 0 = off)',
+        0,
+      ),
+    )
+    .addOption(
+      countOption('--idle-timeout <ms>', 'close a connection silent this long (default per protocol)', 1),
     )
     .option('--allow-insecure-auth', 'allow authentication before TLS (test rigs only)')
     .addOption(

@@ -20,6 +20,19 @@ export const LISTENERS = [
 ] as const;
 export type ListenerName = (typeof LISTENERS)[number];
 
+/**
+ * Connection limits applied to every listener (issue 19): caps per listener and per remote
+ * address, the whole-command-line and pre-auth deadlines, and the idle timeout. Unset: each
+ * protocol's default (see the packages' READMEs).
+ */
+export interface LimitSettings {
+  maxConnections?: number;
+  maxConnectionsPerIp?: number;
+  commandTimeoutMs?: number;
+  preAuthTimeoutMs?: number;
+  idleTimeoutMs?: number;
+}
+
 /** A listener port: a number (0 picks a free port) or 'off'. */
 export type PortSetting = number | 'off';
 
@@ -67,6 +80,7 @@ export interface ServeSettings {
   maxMessageSize: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   shutdownDeadlineMs: number;
+  limits: LimitSettings;
 }
 
 export function defaultSettings(): ServeSettings {
@@ -84,6 +98,7 @@ export function defaultSettings(): ServeSettings {
     maxMessageSize: 50 * 1024 * 1024,
     logLevel: 'info',
     shutdownDeadlineMs: 10_000,
+    limits: {},
   };
 }
 
@@ -118,6 +133,15 @@ const fileSchema = {
     maxMessageSize: { type: 'integer', minimum: 1024 },
     logLevel: { enum: ['debug', 'info', 'warn', 'error', 'silent'] },
     shutdownDeadlineMs: { type: 'integer', minimum: 0 },
+    maxConnections: { type: 'integer', minimum: 1 },
+    maxConnectionsPerIp: { type: 'integer', minimum: 1 },
+    // The flags' names (`--command-timeout` → commandTimeout) and GatewayOptions.limits' names.
+    commandTimeout: { type: 'integer', minimum: 0 },
+    commandTimeoutMs: { type: 'integer', minimum: 0 },
+    preAuthTimeout: { type: 'integer', minimum: 0 },
+    preAuthTimeoutMs: { type: 'integer', minimum: 0 },
+    idleTimeout: { type: 'integer', minimum: 1 },
+    idleTimeoutMs: { type: 'integer', minimum: 1 },
   },
 } as const;
 
@@ -163,6 +187,26 @@ export function parsePort(flag: string, value: string): PortSetting {
   return Number(value);
 }
 
+/** Flag or file key → LimitSettings key. */
+const LIMIT_KEYS: Record<string, keyof LimitSettings> = {
+  maxConnections: 'maxConnections',
+  maxConnectionsPerIp: 'maxConnectionsPerIp',
+  commandTimeout: 'commandTimeoutMs',
+  commandTimeoutMs: 'commandTimeoutMs',
+  preAuthTimeout: 'preAuthTimeoutMs',
+  preAuthTimeoutMs: 'preAuthTimeoutMs',
+  idleTimeout: 'idleTimeoutMs',
+  idleTimeoutMs: 'idleTimeoutMs',
+};
+
+/** Parse a count flag (`--max-connections`): an integer of at least `min`. */
+export function parseCount(flag: string, value: string, min: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+    throw new ConfigError(`--${flag}: '${value}' is not a whole number of at least ${min}`);
+  }
+  return Number(value);
+}
+
 const OPTIONAL_KEYS = new Set([
   'cert',
   'key',
@@ -187,6 +231,8 @@ export function mergeSettings(file: FileSettings, flags: Partial<Record<string, 
         s.ports[port[1] as ListenerName] = v as PortSetting;
       } else if (k === 'domain' || k === 'domains') {
         s.domains = [...(v as string[])];
+      } else if (Object.hasOwn(LIMIT_KEYS, k)) {
+        s.limits = { ...s.limits, [LIMIT_KEYS[k]!]: v as number };
       } else if (k in s || OPTIONAL_KEYS.has(k)) {
         (s as unknown as Record<string, unknown>)[k] = v;
       }

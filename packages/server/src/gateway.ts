@@ -6,7 +6,7 @@
 import { CertificateStore, ConfigError, generateSelfSigned, silentLogger } from '@postern/core';
 import type { CertifiedKey, Logger, TlsEngine, TlsVersion } from '@postern/core';
 import { createMemoryStore, openStore, type Store } from '@postern/store';
-import { LISTENERS, type ListenerName, type PortSetting } from './config.js';
+import { LISTENERS, type LimitSettings, type ListenerName, type PortSetting } from './config.js';
 import { ListenerSet } from './listeners.js';
 import { buildListenerSpecs, type CapturedMail, type SmtpFaults } from './protocols.js';
 import { MailLog, type MailFilter, type ParsedMail } from './mail-log.js';
@@ -46,6 +46,13 @@ export interface GatewayOptions {
   faults?: Partial<Record<'smtp' | 'submission' | 'smtps', SmtpFaults>>;
   logger?: Logger;
   shutdownDeadlineMs?: number;
+  /**
+   * Applied to every listener: `maxConnections` (per listener, default 1000),
+   * `maxConnectionsPerIp` (default SMTP 20, IMAP/POP3/NNTP 50), `commandTimeoutMs` (a whole
+   * command line, from its first byte; default 60 s), `preAuthTimeoutMs` (connect to login for
+   * IMAP, POP3 and submission; default 60 s), `idleTimeoutMs` (default per protocol).
+   */
+  limits?: LimitSettings;
 }
 
 export interface Gateway {
@@ -134,6 +141,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         },
         allowInsecureAuth: options.allowInsecureAuth ?? false,
         logger,
+        ...options.limits,
       },
       store,
       ports,

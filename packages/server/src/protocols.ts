@@ -17,7 +17,8 @@ export type { CapturedMail, SmtpFaults };
 export type Protocol = ListenerSpec['protocol'];
 
 export interface ProtocolSetup {
-  common: CommonServerOptions;
+  /** Every protocol's settings, its connection limits among them; `idleTimeoutMs` too (all four take it). */
+  common: CommonServerOptions & { idleTimeoutMs?: number };
   store: Store;
   ports: Record<ListenerName, PortSetting>;
   relay: 'queue' | 'capture';

@@ -62,6 +62,7 @@ export async function runServe(flags: Record<string, unknown>): Promise<void> {
             serverName: settings.relayServername,
           },
     allowInsecureAuth: settings.allowInsecureAuth,
+    limits: settings.limits,
     maxMessageSize: settings.maxMessageSize,
     logger,
     shutdownDeadlineMs: settings.shutdownDeadlineMs,
