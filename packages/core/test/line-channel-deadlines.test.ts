@@ -2,7 +2,8 @@
  * The deadlines silence does not measure, over real loopback sockets: a command line must end
  * within commandTimeoutMs of its first octet however steadily its bytes trickle in (each byte
  * resets the idle timer, which is why it alone let a one-byte-every-few-seconds client hold a
- * connection forever), and a connection must authenticate within preAuthTimeoutMs.
+ * connection forever), a payload must advance by 1 KiB per commandTimeoutMs, and a connection
+ * must authenticate within preAuthTimeoutMs.
  */
 import assert from 'node:assert/strict';
 import { CommandTimeoutError, IdleTimeoutError, PreAuthTimeoutError } from '../src/errors.js';
@@ -77,6 +78,47 @@ describe('LineChannel: command-line deadline', () => {
     const outcome = await within(read, 3000);
     stop();
     assert.ok(outcome instanceof CommandTimeoutError, `got ${String(outcome)}`);
+    channel.destroy();
+  });
+});
+
+describe('LineChannel: payload progress deadline', () => {
+  let pair: SocketPair;
+  beforeEach(async () => {
+    pair = await socketPair();
+  });
+  afterEach(() => pair.close());
+
+  it('fails a literal trickling in one byte at a time once a window passes with less than 1 KiB', async () => {
+    const channel = new LineChannel(pair.server, { idleTimeoutMs: 200, commandTimeoutMs: 300 });
+    const literal = channel.readExactBuffer(5000);
+    const stop = trickle(pair, 50);
+    const outcome = await within(literal, 3000);
+    stop();
+    assert.ok(outcome instanceof CommandTimeoutError, `got ${String(outcome)}`);
+    channel.destroy();
+  });
+
+  it('fails a dot block trickling in the same way', async () => {
+    const channel = new LineChannel(pair.server, { idleTimeoutMs: 200, commandTimeoutMs: 300 });
+    const block = channel.readDotBlockInto(1 << 20, () => undefined);
+    const stop = trickle(pair, 50);
+    const outcome = await within(block, 3000);
+    stop();
+    assert.ok(outcome instanceof CommandTimeoutError, `got ${String(outcome)}`);
+    channel.destroy();
+  });
+
+  it('lets a slow payload through that advances by at least 1 KiB per window, however long it takes', async () => {
+    const channel = new LineChannel(pair.server, { idleTimeoutMs: 0, commandTimeoutMs: 300 });
+    const literal = channel.readExactBuffer(6 * 1500);
+    for (let i = 0; i < 6; i++) {
+      pair.client.write(Buffer.alloc(1500, 0x61));
+      await sleep(150);
+    }
+    const outcome = await within(literal, 3000);
+    assert.ok(Buffer.isBuffer(outcome), `got ${String(outcome)}`);
+    assert.equal(outcome.length, 9000);
     channel.destroy();
   });
 });

@@ -84,6 +84,20 @@ describe('IMAP connection limits', () => {
     assert.match(lines[lines.length - 1]!, /^\* BYE /);
   });
 
+  it('drops an APPEND literal trickling in one byte every 50 ms once a commandTimeoutMs passes with less than 1 KiB', async () => {
+    h = await startHarness({ commandTimeoutMs: 600, idleTimeoutMs: 300, allowInsecureAuth: true });
+    const slow = await client(h.port);
+    await slow.line();
+    slow.socket.write(`l LOGIN ${ALICE} "${ALICE_PW}"\r\n`);
+    for (let l = await slow.line(); !l.startsWith('l '); l = await slow.line());
+    slow.socket.write('a APPEND INBOX {5000}\r\n');
+    assert.match(await slow.line(), /^\+ /);
+    const drip = setInterval(() => slow.socket.write('a'), 50);
+    await slow.closed();
+    clearInterval(drip);
+    await until('session gone', () => h!.server.connections === 0);
+  });
+
   it('ends a session that has not logged in within preAuthTimeoutMs, busy or not; a login lifts the deadline', async () => {
     h = await startHarness({ preAuthTimeoutMs: 500, allowInsecureAuth: true });
     const busy = await client(h.port);

@@ -83,6 +83,25 @@ describe('SMTP connection limits', () => {
     assert.match(lines[lines.length - 1]!, /^421 4\.4\.2 /);
   });
 
+  it('drops a DATA block trickling in one byte every 50 ms once a commandTimeoutMs passes with less than 1 KiB', async () => {
+    h = await startHarness({ role: 'mx', commandTimeoutMs: 600, idleTimeoutMs: 300 });
+    const slow = await client(h.port);
+    await slow.line();
+    for (const cmd of [
+      'HELO slow.example',
+      'MAIL FROM:<x@remote.example>',
+      'RCPT TO:<alice@example.org>',
+      'DATA',
+    ]) {
+      slow.socket.write(`${cmd}\r\n`);
+      assert.match(await slow.line(), /^[23]/, cmd);
+    }
+    const drip = setInterval(() => slow.socket.write('a'), 50);
+    const lines = await slow.closed();
+    clearInterval(drip);
+    assert.match(lines[lines.length - 1]!, /^421 4\.4\.2 /);
+  });
+
   it('ends a submission session that has not authenticated within preAuthTimeoutMs; AUTH lifts the deadline', async () => {
     h = await startHarness({ role: 'submission', preAuthTimeoutMs: 500, allowInsecureAuth: true });
     const busy = await client(h.port);

@@ -107,6 +107,7 @@ export class LineChannel {
       preAuthTimeoutMs: options.preAuthTimeoutMs ?? 0,
       onCommandTimeout: () => this.onCommandTimeout(),
       onPreAuthTimeout: () => this.onPreAuthTimeout(),
+      readerPaused: () => this.outputPaused,
     });
     const sock = stream as Duplex & { remoteAddress?: string; remotePort?: number };
     this.remoteAddress = sock.remoteAddress;
@@ -378,6 +379,7 @@ export class LineChannel {
     }
     this.pending = request;
     this.idle.arm(this.idleTimeoutMs);
+    if (request.kind !== 'line') this.deadlines.payloadStarted();
     this.pump();
   }
 
@@ -392,11 +394,13 @@ export class LineChannel {
         const piece = this.buffer.subarray(0, n);
         this.buffer = this.buffer.subarray(n);
         p.remaining -= n;
+        this.deadlines.payloadAdvanced(n);
         this.deliver(p.out, piece);
         if (p.remaining === 0) this.finishPayload();
       } else {
         const res = p.decoder.push(this.buffer);
         this.buffer = this.buffer.subarray(res.consumed);
+        this.deadlines.payloadAdvanced(res.consumed);
         for (const piece of res.data) {
           p.written += piece.length;
           if (p.written <= p.max) this.deliver(p.out, piece);
@@ -461,6 +465,7 @@ export class LineChannel {
     // next read must not wait for that stream's consumer.
     this.outputPaused = false;
     this.idle.clear();
+    this.deadlines.payloadDone();
     if (p.kind === 'dot' && p.written > p.max) p.out.fail(new BlockTooLargeError(p.max));
     else p.out.end();
   }
@@ -478,6 +483,7 @@ export class LineChannel {
     this.outputPaused = false;
     this.idle.stop();
     this.deadlines.lineDone();
+    this.deadlines.payloadDone();
     if (!p) return;
     if (p.kind === 'line') p.reject(err);
     else p.out.fail(err);
@@ -498,8 +504,11 @@ export class LineChannel {
   }
 
   private onCommandTimeout(): void {
-    if (this.pending?.kind !== 'line') return;
-    this.logger.info({ timeoutMs: this.deadlines.commandTimeoutMs }, 'command line deadline passed');
+    if (!this.pending) return;
+    this.logger.info(
+      { timeoutMs: this.deadlines.commandTimeoutMs, read: this.pending.kind },
+      'command deadline passed',
+    );
     this.failPending(new CommandTimeoutError(this.deadlines.commandTimeoutMs));
   }
 

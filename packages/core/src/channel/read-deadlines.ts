@@ -1,9 +1,17 @@
 /**
- * The two deadlines of a server channel that silence alone does not measure (the idle timer
- * does that). A command line must be complete within `commandTimeoutMs` of its first octet,
- * however steadily its bytes trickle in; and a connection must authenticate within
- * `preAuthTimeoutMs` of connecting. Each is one timer, started and stopped by the channel.
+ * The deadlines of a server channel that silence alone does not measure (the idle timer does
+ * that). A command line must be complete within `commandTimeoutMs` of its first octet, however
+ * steadily its bytes trickle in; a payload (literal, dot block) of any size must progress by
+ * PAYLOAD_MIN_PROGRESS octets, or end, within every `commandTimeoutMs` while its reader keeps
+ * up; and a connection must authenticate within `preAuthTimeoutMs` of connecting. Each is one
+ * timer, started and stopped by the channel.
  */
+
+/**
+ * Octets a payload must advance per `commandTimeoutMs` (1 KiB a minute by default): nothing for
+ * a real client on the slowest link, but a trickler now pays for every minute it holds a slot.
+ */
+export const PAYLOAD_MIN_PROGRESS = 1024;
 export interface ReadDeadlineOptions {
   /** A command line must end within this long of its first octet; 0 disables. */
   commandTimeoutMs: number;
@@ -13,11 +21,15 @@ export interface ReadDeadlineOptions {
   onCommandTimeout: () => void;
   /** The connection did not authenticate in time. */
   onPreAuthTimeout: () => void;
+  /** True while the payload's reader is the one holding things up (backpressure). */
+  readerPaused: () => boolean;
 }
 
 export class ReadDeadlines {
   private commandTimer: NodeJS.Timeout | undefined;
   private preAuthTimer: NodeJS.Timeout | undefined;
+  private payloadTimer: NodeJS.Timeout | undefined;
+  private payloadProgress = 0;
   private expired = false;
 
   constructor(private readonly options: ReadDeadlineOptions) {
@@ -60,6 +72,37 @@ export class ReadDeadlines {
     this.commandTimer = undefined;
   }
 
+  /** A payload read begins: its first window starts now. */
+  payloadStarted(): void {
+    this.payloadDone();
+    if (this.options.commandTimeoutMs <= 0) return;
+    this.payloadProgress = 0;
+    this.payloadTimer = setTimeout(this.payloadWindowEnd, this.options.commandTimeoutMs);
+    this.payloadTimer.unref();
+  }
+
+  /** Octets of the payload arrived. */
+  payloadAdvanced(octets: number): void {
+    this.payloadProgress += octets;
+  }
+
+  /** The payload ended, or its read was abandoned. */
+  payloadDone(): void {
+    if (this.payloadTimer) clearTimeout(this.payloadTimer);
+    this.payloadTimer = undefined;
+  }
+
+  private readonly payloadWindowEnd = () => {
+    this.payloadTimer = undefined;
+    if (this.payloadProgress < PAYLOAD_MIN_PROGRESS && !this.options.readerPaused()) {
+      this.options.onCommandTimeout();
+      return;
+    }
+    this.payloadProgress = 0;
+    this.payloadTimer = setTimeout(this.payloadWindowEnd, this.options.commandTimeoutMs);
+    this.payloadTimer.unref();
+  };
+
   /** The session authenticated: the pre-auth deadline no longer applies. */
   authenticated(): void {
     if (this.preAuthTimer) clearTimeout(this.preAuthTimer);
@@ -69,6 +112,7 @@ export class ReadDeadlines {
   /** The channel closed: no timer outlives it. */
   stop(): void {
     this.lineDone();
+    this.payloadDone();
     this.authenticated();
   }
 }
