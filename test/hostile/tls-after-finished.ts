@@ -9,17 +9,20 @@ import { TlsConnection, TsTlsEngine } from '@postern/core';
 import { RawClient, sleep } from './client.js';
 import { askStartTls, readGreeting, type ListenerInfo } from './listeners.js';
 
-export type HostileRecord = 'change-cipher-spec' | 'key-update-2' | 'key-update-empty' | 'over-long-record';
+export type HostileRecord =
+  'change-cipher-spec' | 'key-update-2' | 'key-update-empty' | 'over-long-record' | 'fatal-alert';
 
 export const HOSTILE_RECORDS: readonly HostileRecord[] = [
   'change-cipher-spec',
   'key-update-2',
   'key-update-empty',
   'over-long-record',
+  'fatal-alert',
 ];
 
 const CONTENT_HANDSHAKE = 22;
 const CONTENT_APPLICATION_DATA = 23;
+const CONTENT_ALERT = 21;
 const KEY_UPDATE = 24;
 /** RFC 8446 §5.2: the largest TLSCiphertext.length allowed (2^14 + 256). */
 const MAX_CIPHERTEXT = 2 ** 14 + 256;
@@ -60,6 +63,10 @@ function hostileBytes(conn: TlsConnection, kind: HostileRecord): Uint8Array[] {
       records.maxFragment = saved;
       break;
     }
+    case 'fatal-alert':
+      // The same bug class at its simplest: any fatal alert read together with the Finished.
+      records.protect(CONTENT_ALERT, Uint8Array.of(2, 80 /* internal_error */), out);
+      break;
   }
   return out;
 }
