@@ -27,7 +27,7 @@ async function flood(port: number, count: number): Promise<{ open: RawClient[]; 
   // Batches: the listen backlog (511) is not what is under test.
   const all = (
     await inBatches(count, 100, () =>
-      RawClient.connect({ port, timeoutMs: 5000 }).catch(() => undefined as RawClient | undefined),
+      RawClient.connect({ port, timeoutMs: 2000 }).catch(() => undefined as RawClient | undefined),
     )
   ).filter((c): c is RawClient => c !== undefined);
   const deadline = Date.now() + SETTLE_MS;
