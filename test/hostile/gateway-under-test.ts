@@ -100,6 +100,10 @@ export function childGateway(options: HostileOptions, startTimeoutMs = 20_000): 
   const child = fork(childScript(), [JSON.stringify(options)], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
+  // A child whose event loop is blocked never sees the IPC channel close: it must not outlive us.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-20_000)));
   let exit: string | undefined;
