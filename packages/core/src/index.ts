@@ -31,4 +31,4 @@ export type { CommonServerOptions, ConnectionOptions, ProtocolHandler, TlsSettin
 export { decodeSaslPlain, decodeBase64Text } from './sasl.js';
 export type { PlainCredentials } from './sasl.js';
 export { AuthThrottle } from './auth-throttle.js';
-export type { AuthThrottleOptions } from './auth-throttle.js';
+export type { AuthThrottleOptions, AuthVerdict } from './auth-throttle.js';
