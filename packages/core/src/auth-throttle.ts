@@ -43,8 +43,10 @@ export interface AuthThrottleOptions {
   maxInFlightPerIp?: number;
   /** How long an attempt over an in-flight cap waits for a slot before it is refused (default 10 s). */
   maxWaitMs?: number;
-  /** Attempts waiting for a slot, per IP (default 4); more are refused at once. */
+  /** Attempts waiting for a slot, per IP (default 16); more are refused at once. */
   maxWaitersPerIp?: number;
+  /** Attempts waiting for a slot, per (user, IP) (default 2); more are refused at once. */
+  maxWaitersPerPair?: number;
   /** Keys remembered at most (default 100 000). */
   maxEntries?: number;
   /** Clock, for tests. */
@@ -68,6 +70,11 @@ interface Entry {
   inFlight: number;
 }
 
+interface Waiter {
+  pair: string;
+  wake: () => void;
+}
+
 interface Keys {
   pair: string;
   ip: string;
@@ -83,7 +90,7 @@ const MAX_USER_KEY = 256;
 
 export class AuthThrottle {
   private readonly entries = new Map<string, Entry>();
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly windowMs: number;
   private readonly freeFailures: number;
   private readonly lockoutFailures: number;
@@ -96,6 +103,7 @@ export class AuthThrottle {
   private readonly maxInFlightPerIp: number;
   private readonly maxWaitMs: number;
   private readonly maxWaitersPerIp: number;
+  private readonly maxWaitersPerPair: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -112,7 +120,8 @@ export class AuthThrottle {
     this.maxDelayMs = options.maxDelayMs ?? 8000;
     this.maxInFlightPerIp = Math.max(1, options.maxInFlightPerIp ?? 8);
     this.maxWaitMs = options.maxWaitMs ?? 10_000;
-    this.maxWaitersPerIp = options.maxWaitersPerIp ?? 4;
+    this.maxWaitersPerIp = options.maxWaitersPerIp ?? 16;
+    this.maxWaitersPerPair = options.maxWaitersPerPair ?? 2;
     this.maxEntries = options.maxEntries ?? 100_000;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? defaultSleep;
@@ -154,9 +163,8 @@ export class AuthThrottle {
         return gate;
       }
       const remaining = deadline - this.now();
-      const queue = this.waiters.get(keys.ip);
-      if (remaining <= 0 || (queue?.size ?? 0) >= this.maxWaitersPerIp) return gate;
-      await this.waitForRelease(keys.ip, remaining);
+      if (remaining <= 0 || !this.mayWait(keys)) return gate;
+      await this.waitForRelease(keys, remaining);
     }
   }
 
@@ -258,27 +266,40 @@ export class AuthThrottle {
     }
   }
 
-  private waitForRelease(ipKey: string, timeoutMs: number): Promise<void> {
+  /** Whether one more attempt may wait for a slot (few per pair and per IP: waiting is cheap, not free). */
+  private mayWait(keys: Keys): boolean {
+    const queue = this.waiters.get(keys.ip);
+    if (!queue) return true;
+    if (queue.size >= this.maxWaitersPerIp) return false;
+    let pair = 0;
+    for (const w of queue) if (w.pair === keys.pair) pair++;
+    return pair < this.maxWaitersPerPair;
+  }
+
+  private waitForRelease(keys: Keys, timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
-      let queue = this.waiters.get(ipKey);
-      if (!queue) this.waiters.set(ipKey, (queue = new Set()));
-      const done = (): void => {
-        clearTimeout(timer);
-        const q = this.waiters.get(ipKey);
-        q?.delete(done);
-        if (q?.size === 0) this.waiters.delete(ipKey);
-        resolve();
+      let queue = this.waiters.get(keys.ip);
+      if (!queue) this.waiters.set(keys.ip, (queue = new Set()));
+      const waiter: Waiter = {
+        pair: keys.pair,
+        wake: () => {
+          clearTimeout(timer);
+          const q = this.waiters.get(keys.ip);
+          q?.delete(waiter);
+          if (q?.size === 0) this.waiters.delete(keys.ip);
+          resolve();
+        },
       };
-      const timer = setTimeout(done, timeoutMs);
+      const timer = setTimeout(waiter.wake, timeoutMs);
       timer.unref();
-      queue.add(done);
+      queue.add(waiter);
     });
   }
 
   /** A slot of this IP came free: every waiter of the IP looks again (each reserves in turn). */
   private wake(ipKey: string): void {
     const queue = this.waiters.get(ipKey);
-    if (queue) for (const done of [...queue]) done();
+    if (queue) for (const w of [...queue]) w.wake();
   }
 }
 
