@@ -196,6 +196,35 @@ describe('login throttle across the gateway (issue 19, item 4)', function () {
     assert.match(await login.imap(g, ALICE.address, ALICE.password, '127.0.0.2'), /^a OK/);
   });
 
+  it('POP3, submission and NNTP alike: 50 concurrent logins for one user get a handful of checks', async () => {
+    for (const proto of ['pop3', 'submission', 'nntp'] as const) {
+      const g = await start(
+        new AuthThrottle({
+          freeFailures: 3,
+          lockoutFailures: 6,
+          baseDelayMs: 5,
+          maxDelayMs: 20,
+          maxWaitMs: 5000,
+        }),
+      );
+      const one = (i: number) =>
+        proto === 'pop3'
+          ? login.pop3(g, ALICE.address, `guess ${i}`)
+          : proto === 'nntp'
+            ? login.nntp(g, ALICE.address, `guess ${i}`)
+            : login.smtp(g.ports.submission!, ALICE.address, `guess ${i}`);
+      const replies = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => one(i).catch((e: Error) => e.message)),
+      );
+      assert.ok(checks <= 6, `${proto}: ${checks} real checks`);
+      assert.ok(mostAtOnce <= 3, `${proto}: ${mostAtOnce} checks at once`);
+      const temporary = replies.filter((r) => /^(-ERR \[SYS\/TEMP\]|454 4\.7\.0|403 )/.test(r)).length;
+      assert.ok(temporary >= 50 - checks - 10, `${proto}: ${[...new Set(replies)].join(' | ')}`);
+      await g.close();
+      gw = undefined;
+    }
+  });
+
   it('after a brute force from 127.0.0.1 the owner logs in from 127.0.0.2, and bob from 127.0.0.1', async () => {
     const g = await start(
       new AuthThrottle({ freeFailures: 2, lockoutFailures: 4, baseDelayMs: 1, maxDelayMs: 2 }),
