@@ -12,8 +12,9 @@
  * Attempts are counted while IN FLIGHT: an attempt reserves budget before the password is
  * checked and turns into a failure or a success when the check ends. While a pair still has
  * free budget, as many attempts may run at once as it has left; past it, one at a time (and a
- * few per IP). An attempt over those caps waits for a slot, boundedly, or is refused. So a
- * hundred concurrent guesses get a handful of real checks, not a hundred.
+ * few per IP). An attempt over those caps waits for a slot (a success gives the budget back,
+ * so a pool of sessions logging in at once all get in), boundedly, or is refused. So a hundred
+ * concurrent guesses get at most `lockoutFailures` real checks, a few at a time.
  *
  * A refused attempt never reaches the password check, so its answer cannot tell whether the
  * password was right. Memory is bounded: entries expire with their window, idle entries go at
@@ -43,9 +44,13 @@ export interface AuthThrottleOptions {
   maxInFlightPerIp?: number;
   /** How long an attempt over an in-flight cap waits for a slot before it is refused (default 10 s). */
   maxWaitMs?: number;
-  /** Attempts waiting for a slot, per IP (default 16); more are refused at once. */
+  /** Attempts waiting for a slot, per IP (default 128); more are refused at once. */
   maxWaitersPerIp?: number;
-  /** Attempts waiting for a slot, per (user, IP) (default 2); more are refused at once. */
+  /**
+   * Attempts waiting for a slot, per (user, IP) (default 64); more are refused at once. A client
+   * opening many sessions at once (a pool) waits its turn rather than being refused; the checks
+   * a guesser gets stay bounded by `lockoutFailures`, not by this.
+   */
   maxWaitersPerPair?: number;
   /** Keys remembered at most (default 100 000). */
   maxEntries?: number;
@@ -120,8 +125,8 @@ export class AuthThrottle {
     this.maxDelayMs = options.maxDelayMs ?? 8000;
     this.maxInFlightPerIp = Math.max(1, options.maxInFlightPerIp ?? 8);
     this.maxWaitMs = options.maxWaitMs ?? 10_000;
-    this.maxWaitersPerIp = options.maxWaitersPerIp ?? 16;
-    this.maxWaitersPerPair = options.maxWaitersPerPair ?? 2;
+    this.maxWaitersPerIp = options.maxWaitersPerIp ?? 128;
+    this.maxWaitersPerPair = options.maxWaitersPerPair ?? 64;
     this.maxEntries = options.maxEntries ?? 100_000;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? defaultSleep;

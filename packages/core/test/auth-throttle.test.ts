@@ -83,21 +83,42 @@ describe('AuthThrottle', () => {
     assert.equal((await throttle.attempt('10.0.0.2', 'carol', right)).kind, 'accepted');
   });
 
-  it('counts attempts in flight: 100 concurrent guesses get a handful of checks', async () => {
-    const throttle = new AuthThrottle({ freeFailures: 3, baseDelayMs: 1, maxDelayMs: 2, maxWaitMs: 2000 });
+  it('counts attempts in flight: 100 concurrent guesses get a handful of checks, a few at a time', async () => {
+    const throttle = new AuthThrottle({ freeFailures: 3, lockoutFailures: 6, baseDelayMs: 1, maxDelayMs: 2 });
     let checks = 0;
+    let running = 0;
+    let most = 0;
     const guess = () =>
       throttle.attempt('10.0.0.1', 'alice', async () => {
         checks++;
+        most = Math.max(most, ++running);
         await new Promise((resolve) => setTimeout(resolve, 5));
+        running--;
         return false;
       });
     const verdicts = await Promise.all(Array.from({ length: 100 }, guess));
-    const rejected = verdicts.filter((v) => v.kind === 'rejected').length;
-    assert.equal(rejected, checks);
-    // The free budget (3) at once, then the few waiters of the pair one at a time.
-    assert.ok(checks <= 3 + 2, `${checks} real checks`);
+    assert.equal(verdicts.filter((v) => v.kind === 'rejected').length, checks);
+    assert.equal(checks, 6, 'the free budget at once, then one at a time up to the lockout');
+    assert.equal(most, 3);
     assert.equal(verdicts.filter((v) => v.kind === 'refused').length, 100 - checks);
+  });
+
+  it('lets a pool of sessions with the right password all in, the free budget at a time', async () => {
+    const throttle = new AuthThrottle({ freeFailures: 5, maxWaitMs: 5000 });
+    let running = 0;
+    let most = 0;
+    const verdicts = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        throttle.attempt('10.0.0.1', 'alice', async () => {
+          most = Math.max(most, ++running);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          running--;
+          return true;
+        }),
+      ),
+    );
+    assert.deepEqual(new Set(verdicts.map((v) => v.kind)), new Set(['accepted']));
+    assert.ok(most <= 5, `${most} at once`);
   });
 
   it('caps the attempts in flight from one address across users', async () => {
