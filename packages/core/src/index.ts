@@ -44,4 +44,4 @@ export {
 } from './server/limits.js';
 export type { ConnectionLimitOptions, LimitDefaults, ResolvedConnectionLimits } from './server/limits.js';
 export { AuthThrottle } from './auth-throttle.js';
-export type { AuthThrottleOptions } from './auth-throttle.js';
+export type { AuthThrottleOptions, AuthVerdict } from './auth-throttle.js';

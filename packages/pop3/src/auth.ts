@@ -4,7 +4,6 @@
  * `-ERR [AUTH]` (RFC 3206 §5) and never say whether the user exists. Passwords and SASL
  * payloads are never logged.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeSaslPlain, type AuthThrottle, type PlainCredentials } from '@postern/core';
 import type { Accounts } from '@postern/store';
 import { Pop3Error } from './replies.js';
@@ -21,19 +20,20 @@ export class Authenticator {
     private readonly throttle: AuthThrottle,
   ) {}
 
-  /** Verify a login; resolves to the store's user name or throws `-ERR [AUTH]`. */
+  /**
+   * Verify a login; resolves to the store's user name or throws `-ERR [AUTH]`. The shared
+   * throttle counts the attempt while it is in flight; a refused attempt is never checked and
+   * answers `-ERR [SYS/TEMP]` (RFC 3206 §4: try again later), so a client does not take it for
+   * a wrong password.
+   */
   async verify(login: string, password: string, clientIp: string): Promise<string> {
-    const gate = this.throttle.check(clientIp, login);
-    if (!gate.allowed) {
-      throw new Pop3Error('too many failed logins; try again later', { code: 'AUTH', counts: false });
+    const verdict = await this.throttle.attempt(clientIp, login, () =>
+      this.accounts.verifyPassword(login, password),
+    );
+    if (verdict.kind === 'refused') {
+      throw new Pop3Error('too many login attempts; try again later', { code: 'SYS/TEMP', counts: false });
     }
-    if (gate.delayMs > 0) await sleep(gate.delayMs);
-    const ok = await this.accounts.verifyPassword(login, password);
-    if (!ok) {
-      this.throttle.recordFailure(clientIp, login);
-      throw authFailed();
-    }
-    this.throttle.recordSuccess(clientIp, login);
+    if (verdict.kind === 'rejected') throw authFailed();
     // The maildrop is the resolved local user's, never a name the client chose as it is.
     const user = await this.accounts.resolve(login);
     if (user === undefined) throw authFailed();

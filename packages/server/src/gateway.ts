@@ -4,7 +4,7 @@
  * certificate by default; `close()` releases every handle.
  */
 import { CertificateStore, ConfigError, generateSelfSigned, silentLogger } from '@postern/core';
-import type { CertifiedKey, Logger, TlsEngine, TlsVersion } from '@postern/core';
+import type { AuthThrottle, CertifiedKey, Logger, TlsEngine, TlsVersion } from '@postern/core';
 import { createMemoryStore, openStore, type Store } from '@postern/store';
 import { LISTENERS, type LimitSettings, type ListenerName, type PortSetting } from './config.js';
 import { ListenerSet } from './listeners.js';
@@ -53,6 +53,8 @@ export interface GatewayOptions {
    * IMAP, POP3 and submission; default 60 s), `idleTimeoutMs` (default per protocol).
    */
   limits?: LimitSettings;
+  /** The login throttle all listeners share (default: one with the standard budget). */
+  authThrottle?: AuthThrottle;
 }
 
 export interface Gateway {
@@ -149,6 +151,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       capture: (mail: CapturedMail) => mailLog.capture(mail),
       faults: options.faults,
       maxMessageSize: options.maxMessageSize,
+      authThrottle: options.authThrottle,
     },
     logger,
   );

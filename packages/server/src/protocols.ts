@@ -3,7 +3,7 @@
  * the `s` listeners run the handshake first (RFC 8314). A protocol joins the gateway by adding
  * its factory to PROTOCOLS; listeners of a protocol not registered yet are skipped and logged.
  */
-import type { CommonServerOptions, Logger, ProtocolHandler } from '@postern/core';
+import { AuthThrottle, type CommonServerOptions, type Logger, type ProtocolHandler } from '@postern/core';
 import type { Store } from '@postern/store';
 import { ImapServer } from '@postern/imap';
 import { Pop3Server } from '@postern/pop3';
@@ -25,6 +25,11 @@ export interface ProtocolSetup {
   capture?: (mail: CapturedMail) => Promise<void>;
   faults?: Partial<Record<'smtp' | 'submission' | 'smtps', SmtpFaults>>;
   maxMessageSize?: number;
+  /**
+   * The login throttle of every listener: one budget per (user, IP) and per IP across IMAP,
+   * POP3, NNTP, submission and MX AUTH (issue 19, item 4). Default: one made here.
+   */
+  authThrottle?: AuthThrottle;
 }
 
 type Factory = (setup: ProtocolSetup, listener: ListenerName) => ProtocolHandler;
@@ -35,6 +40,7 @@ const PROTOCOLS: Partial<Record<Protocol, Factory>> = {
     new SmtpServer({
       ...setup.common,
       store: setup.store,
+      authThrottle: setup.authThrottle,
       role: listener === 'smtp' ? 'mx' : 'submission',
       maxMessageSize: setup.maxMessageSize,
       relay: setup.relay,
@@ -51,9 +57,14 @@ const PROTOCOLS: Partial<Record<Protocol, Factory>> = {
       },
     }),
   imap: (setup) =>
-    new ImapServer({ ...setup.common, store: setup.store, maxLiteralSize: setup.maxMessageSize }),
-  pop3: (setup) => new Pop3Server({ ...setup.common, store: setup.store }),
-  nntp: (setup) => new NntpServer({ ...setup.common, store: setup.store }),
+    new ImapServer({
+      ...setup.common,
+      store: setup.store,
+      authThrottle: setup.authThrottle,
+      maxLiteralSize: setup.maxMessageSize,
+    }),
+  pop3: (setup) => new Pop3Server({ ...setup.common, store: setup.store, authThrottle: setup.authThrottle }),
+  nntp: (setup) => new NntpServer({ ...setup.common, store: setup.store, authThrottle: setup.authThrottle }),
 };
 
 const LISTENER_PROTOCOL: Record<ListenerName, Protocol> = {
@@ -87,7 +98,9 @@ export function availableProtocols(): Protocol[] {
   return Object.keys(PROTOCOLS) as Protocol[];
 }
 
-export function buildListenerSpecs(setup: ProtocolSetup, logger?: Logger): ListenerSpec[] {
+export function buildListenerSpecs(given: ProtocolSetup, logger?: Logger): ListenerSpec[] {
+  // One throttle for every listener, so a budget spent on one port is spent on all of them.
+  const setup = { ...given, authThrottle: given.authThrottle ?? new AuthThrottle() };
   const shared = new Map<Protocol, ProtocolHandler>();
   const specs: ListenerSpec[] = [];
   for (const [name, port] of Object.entries(setup.ports) as Array<[ListenerName, PortSetting]>) {

@@ -1,8 +1,7 @@
 /**
  * AUTH (RFC 4954) with PLAIN (RFC 4616) and LOGIN. Offered and accepted only under TLS unless
- * allowInsecureAuth; failures are throttled per IP and per user; nothing secret is logged.
+ * allowInsecureAuth; attempts are throttled (core AuthThrottle) per (user, IP), per IP and per user; nothing secret is logged.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeBase64Text, decodeSaslPlain } from '@postern/core';
 import type { ResolvedSmtpOptions } from './options.js';
 import { SmtpError, reply, type SmtpReply } from './replies.js';
@@ -56,17 +55,25 @@ export async function authenticate(options: ResolvedSmtpOptions, io: AuthIo, arg
     default:
       throw new SmtpError(504, '5.5.4', `Unrecognized authentication mechanism ${mechanism.slice(0, 20)}`);
   }
-  const throttle = options.authThrottle;
-  const verdict = throttle.check(io.remoteAddress, authcid);
-  if (!verdict.allowed) throw new SmtpError(454, '4.7.0', 'Too many failed authentications; try again later');
-  if (verdict.delayMs > 0) await sleep(verdict.delayMs);
   const accounts = options.store.accounts;
-  const user = (await accounts.resolve(authcid)) ?? authcid;
-  if (!(await accounts.verifyPassword(user, password))) {
-    throttle.recordFailure(io.remoteAddress, authcid);
+  let user = authcid;
+  // The throttle is shared with every listener (MX, submission and the other protocols) and
+  // counts this attempt while in flight. A refused attempt never reaches the store.
+  const verdict = await options.authThrottle.attempt(io.remoteAddress, authcid, async () => {
+    user = (await accounts.resolve(authcid)) ?? authcid;
+    return accounts.verifyPassword(user, password);
+  });
+  if (verdict.kind === 'refused') {
+    // RFC 4954 §6: 454 4.7.0, temporary authentication failure.
+    options.logger.warn(
+      { remote: io.remoteAddress, user: authcid, reason: verdict.reason },
+      'authentication throttled',
+    );
+    throw new SmtpError(454, '4.7.0', 'Too many authentication attempts; try again later');
+  }
+  if (verdict.kind === 'rejected') {
     options.logger.warn({ remote: io.remoteAddress, user: authcid }, 'authentication failed');
     throw new SmtpError(535, '5.7.8', 'Authentication credentials invalid');
   }
-  throttle.recordSuccess(io.remoteAddress, authcid);
   return user;
 }

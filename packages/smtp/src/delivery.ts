@@ -52,6 +52,7 @@ export async function deliverTransaction(
     remoteAddress: facts.remoteAddress,
     tls: facts.tls,
     authenticated: facts.user !== undefined,
+    authenticatedUser: facts.user,
     id: facts.id,
     recipients: all,
     smtputf8: tx.params.smtputf8,

@@ -12,6 +12,8 @@ export interface TraceFacts {
   remoteAddress: string;
   tls: TlsSessionInfo | undefined;
   authenticated: boolean;
+  /** Named in the Received header's from clause, as Postfix and Exim do (never a password). */
+  authenticatedUser?: string;
   id: string;
   /** Named in a `for` clause when the message has exactly one recipient. */
   recipients: string[];
@@ -57,10 +59,20 @@ export function receivedHeader(f: TraceFacts): string {
     ? `\r\n\t(using ${f.tls.version} with cipher ${f.tls.cipherSuite}${f.tls.group ? ` group ${f.tls.group}` : ''})`
     : '';
   const forClause = f.recipients.length === 1 ? `\r\n\tfor <${f.recipients[0]}>` : '';
+  // RFC 5321 §4.4 allows comments in the from clause; the user is named there.
+  const auth =
+    f.authenticatedUser === undefined
+      ? ''
+      : `\r\n\t(Authenticated sender: ${commentText(f.authenticatedUser)})`;
   return (
-    `Received: from ${f.heloName} (${addressLiteral(f.remoteAddress)})\r\n\tby ${f.hostname} (Postern) with ${withProtocol(f)} id ${f.id}` +
+    `Received: from ${f.heloName} (${addressLiteral(f.remoteAddress)})${auth}\r\n\tby ${f.hostname} (Postern) with ${withProtocol(f)} id ${f.id}` +
     `${tls}${forClause};\r\n\t${rfc5322Date(f.date ?? new Date())}\r\n`
   );
+}
+
+/** Text safe inside an RFC 5322 §3.2.2 comment: printable, with `(`, `)` and `\\` quoted. */
+function commentText(text: string): string {
+  return text.replace(/[^\x20-\x7e\u0080-\uffff]/g, '?').replace(/[()\\]/g, '\\$&');
 }
 
 export function returnPathHeader(from: string): string {

@@ -1,7 +1,8 @@
 /**
  * Mail transaction commands: MAIL (RFC 5321 §4.1.1.2), RCPT (§4.1.1.3), DATA (§4.1.1.4) and
  * BDAT (RFC 3030). Relay policy lives here: the MX role takes mail for local recipients from
- * anyone and relays only for authenticated users (550 5.7.1 otherwise).
+ * anyone and relays only for authenticated users (550 5.7.1 otherwise), who send as their own
+ * addresses only, whatever the role (553 5.7.1).
  */
 import { BlockTooLargeError } from '@postern/core';
 import { deliverTransaction } from './delivery.js';
@@ -30,9 +31,12 @@ export async function mail(s: SmtpSession, args: string): Promise<void> {
   const { from, params } = parseMailFrom(args, options.maxMessageSize);
   if (params.smtputf8 && s.state.helo.extended === false)
     throw new SmtpError(503, '5.5.1', 'SMTPUTF8 needs EHLO');
-  if (options.role === 'submission' && options.checkSenderOwnership && from !== '') {
+  // RFC 6409 §6.1: an authenticated user sends as one of their own addresses. The rule goes
+  // with the authentication, not the port: the MX listener offers AUTH too, and a user who
+  // authenticated there relays just as on submission (issue 19, item 6).
+  if (s.user !== undefined && options.checkSenderOwnership && from !== '') {
     const owner = await options.store.accounts.resolve(from);
-    if (owner === undefined || owner.toLowerCase() !== s.user!.toLowerCase()) {
+    if (owner === undefined || owner.toLowerCase() !== s.user.toLowerCase()) {
       throw new SmtpError(553, '5.7.1', `Sender address <${from}> not owned by user ${s.user}`);
     }
   }

@@ -62,6 +62,39 @@ describe('smtp trace headers', function () {
     assert.match(utf8, /with UTF8SMTPS id/);
   });
 
+  it('names the authenticated user in a comment of the from clause, quoting what a comment cannot hold', () => {
+    const base = {
+      hostname: 'mx.example.org',
+      heloName: 'c',
+      remoteAddress: '192.0.2.7',
+      id: 'i',
+      date: DATE,
+    };
+    const h = receivedHeader({
+      ...base,
+      tls: undefined,
+      authenticated: true,
+      authenticatedUser: 'alice@example.org',
+      recipients: ['a@x', 'b@x'],
+      smtputf8: false,
+    });
+    assert.equal(
+      h,
+      'Received: from c ([192.0.2.7])\r\n\t(Authenticated sender: alice@example.org)' +
+        '\r\n\tby mx.example.org (Postern) with ESMTPA id i;\r\n\tMon, 23 Nov 2026 08:00:00 +0000\r\n',
+    );
+    const odd = receivedHeader({
+      ...base,
+      tls: undefined,
+      authenticated: true,
+      authenticatedUser: 'a(b)\\c\r\nX-Injected: 1',
+      recipients: [],
+      smtputf8: false,
+    });
+    assert.match(odd, /\(Authenticated sender: a\\\(b\\\)\\\\c\?\?X-Injected: 1\)/);
+    assert.equal(odd.split('\r\n').filter((l) => l.startsWith('X-Injected')).length, 0);
+  });
+
   it('gives queue ids of 9 random octets, never twice, across refills of the random pool', () => {
     const ids = Array.from({ length: 5000 }, () => newMessageId());
     for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{12}$/);

@@ -3,22 +3,38 @@
  * initial response (SASL-IR, RFC 4959). Plaintext authentication is refused before TLS
  * (LOGINDISABLED, RFC 3501 §6.2.3) unless the server allows it.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeSaslPlain } from '@postern/core';
 import { ImapError, bad, no } from '../errors.js';
 import type { ImapSession } from '../session.js';
 import type { CommandContext, Handler } from './table.js';
 
-async function verify(session: ImapSession, username: string, password: string): Promise<string> {
+async function verify(
+  session: ImapSession,
+  username: string,
+  password: string,
+  mechanism: string,
+): Promise<string> {
   const { store, authThrottle } = session.options;
   const ip = session.channel.remoteAddress ?? 'unknown';
-  const gate = authThrottle.check(ip, username);
-  if (!gate.allowed) throw no('too many failed logins; try later', 'UNAVAILABLE');
-  if (gate.delayMs > 0) await sleep(gate.delayMs);
-  const ok = username.length <= 254 && (await store.accounts.verifyPassword(username, password));
-  if (!ok) {
-    authThrottle.recordFailure(ip, username);
+  // The shared throttle counts this attempt before the check (in flight) and records its outcome.
+  const verdict = await authThrottle.attempt(
+    ip,
+    username,
+    async () => username.length <= 254 && (await store.accounts.verifyPassword(username, password)),
+  );
+  if (verdict.kind === 'refused') {
+    // No check was made: the answer says nothing of the password. RFC 5530 UNAVAILABLE is a
+    // temporary failure, so a client tries again later instead of asking for a new password.
+    session.log.warn({ user: username.slice(0, 254), mechanism, reason: verdict.reason }, 'login throttled');
+    throw no('too many login attempts; try again later', 'UNAVAILABLE');
+  }
+  if (verdict.kind === 'rejected') {
     session.authFailures++;
+    // Like POP3 and SMTP: the user and (through the logger) the remote address, never the password.
+    session.log.warn(
+      { user: username.slice(0, 254), mechanism, failures: session.authFailures },
+      'login failed',
+    );
     const last = session.authFailures >= session.options.maxAuthFailures;
     // RFC 5530 AUTHENTICATIONFAILED; the session ends past the failure limit.
     throw new ImapError(
@@ -28,12 +44,16 @@ async function verify(session: ImapSession, username: string, password: string):
       last,
     );
   }
-  authThrottle.recordSuccess(ip, username);
   return (await store.accounts.resolve(username)) ?? username.toLowerCase();
 }
 
-async function loggedIn(ctx: CommandContext, username: string, password: string): Promise<string> {
-  const user = await verify(ctx.session, username, password);
+async function loggedIn(
+  ctx: CommandContext,
+  username: string,
+  password: string,
+  mechanism: string,
+): Promise<string> {
+  const user = await verify(ctx.session, username, password, mechanism);
   ctx.session.loginSucceeded(user);
   ctx.session.log.info({ user }, 'logged in');
   // RFC 3501 §6.2.3 / RFC 9051 §7.1: the capabilities change after login.
@@ -68,7 +88,7 @@ export const AUTH_COMMANDS: Record<string, Handler> = {
     const password = r.astring();
     r.end();
     requirePrivacy(ctx.session);
-    return loggedIn(ctx, user, password);
+    return loggedIn(ctx, user, password, 'LOGIN');
   },
   // RFC 3501 §6.2.2, RFC 4959 (initial response), RFC 4616 (PLAIN)
   async AUTHENTICATE(ctx, r) {
@@ -91,7 +111,7 @@ export const AUTH_COMMANDS: Record<string, Handler> = {
     if (creds.authzid && creds.authzid.toLowerCase() !== creds.authcid.toLowerCase()) {
       throw no('authorization identity not permitted', 'AUTHORIZATIONFAILED');
     }
-    return loggedIn(ctx, creds.authcid, creds.password);
+    return loggedIn(ctx, creds.authcid, creds.password, 'PLAIN');
   },
 };
 

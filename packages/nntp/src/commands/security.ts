@@ -37,18 +37,22 @@ function checkAuthAllowed(s: NntpSession): void {
 
 async function verify(s: NntpSession, user: string, password: string): Promise<void> {
   const { authThrottle, store } = s.options;
-  const gate = authThrottle.check(s.clientIp, user);
-  if (!gate.allowed) {
+  // The shared throttle counts the attempt while in flight; a refused one is never checked.
+  const verdict = await authThrottle.attempt(s.clientIp, user, () =>
+    store.accounts.verifyPassword(user, password),
+  );
+  if (verdict.kind === 'refused') {
     s.apply({ type: 'auth-failed' });
+    s.log.warn({ user, reason: verdict.reason }, 'authentication throttled');
+    // RFC 3977 §3.2.1: 403, a generic temporary failure any command may answer; RFC 4643 has
+    // no temporary code of its own, and 481 would read as a wrong password.
+    throw new NntpError(403, 'Too many authentication attempts; try again later');
+  }
+  if (verdict.kind === 'rejected') {
+    s.apply({ type: 'auth-failed' });
+    s.log.warn({ user }, 'login failed');
     throw s.authFailure(new NntpError(481, 'Authentication failed'));
   }
-  if (gate.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, gate.delayMs));
-  if (!(await store.accounts.verifyPassword(user, password))) {
-    authThrottle.recordFailure(s.clientIp, user);
-    s.apply({ type: 'auth-failed' });
-    throw s.authFailure(new NntpError(481, 'Authentication failed'));
-  }
-  authThrottle.recordSuccess(s.clientIp, user);
   s.apply({ type: 'authenticated', user });
   s.log.info({ user }, 'authenticated');
 }

@@ -14,6 +14,7 @@ import {
   type TlsEngine,
   type TlsSessionInfo,
 } from '@postern/core';
+import { CrlfNormalizer } from './line-endings.js';
 import { readReply, replyText, type SmtpReply } from './reply.js';
 
 export type RelayTlsPolicy = 'required' | 'opportunistic' | 'off';
@@ -233,11 +234,16 @@ export class SmtpClient {
       for (const [r, reply] of recipients) if (reply.code < 300) recipients.set(r, go);
       return { recipients, dataReply: go };
     }
+    // Line ends first, then dots: no bare CR or LF may leave a line that starts with an
+    // unstuffed dot (SMTP smuggling; RFC 5321 §2.3.8, §4.5.2).
+    const lines = new CrlfNormalizer();
     const encoder = new DotEncoder();
     for await (const chunk of await message()) {
-      const out = encoder.encode(chunk as Buffer);
+      const out = encoder.encode(lines.push(chunk as Buffer));
       if (out.length) await this.channel.write(out);
     }
+    const rest = encoder.encode(lines.end());
+    if (rest.length) await this.channel.write(rest);
     await this.channel.write(encoder.end());
     const dataReply = await readReply(this.channel);
     return { recipients, dataReply };
