@@ -17,6 +17,7 @@ const SCRIPT_CODES = new Set<StoreErrorCode>([
   'INVALID_NAME',
   'LOCKED',
   'CORRUPT',
+  'UNAVAILABLE',
 ]);
 
 /** Reconnect backoff: 50 ms doubling up to 2 s, for ever (ioredis `retryStrategy`). */
