@@ -20,7 +20,8 @@ import type {
   Unsubscribe,
 } from '../types.js';
 import { StoreError } from '../types.js';
-import { ensureDir, isErrno, readJson } from './fsutil.js';
+import { ensureDir, isErrno } from './fsutil.js';
+import { readIndexFile } from './index-file.js';
 import { ingest, type Indexer, type Ingested } from './ingest.js';
 import { Layout } from './layout.js';
 import { tryLockFile } from './lock.js';
@@ -352,7 +353,7 @@ export class FsMailStore implements MailStore {
     const cached = this.recentIndexes.get(key);
     if (cached) return cached;
     try {
-      const index = await readJson<MessageIndex>(path);
+      const index = await readIndexFile(path);
       if (index) this.rememberIndex(key, index);
       return index;
     } catch (err) {

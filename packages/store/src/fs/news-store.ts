@@ -21,6 +21,7 @@ import type {
 } from '../types.js';
 import { StoreError } from '../types.js';
 import { ensureDir, fsyncDir, isErrno, readJson } from './fsutil.js';
+import { readIndexFile } from './index-file.js';
 import { watchLog } from './dir-watch.js';
 import { GroupLog } from './group-log.js';
 import { ingest, linkReplacing, type Indexer } from './ingest.js';
@@ -306,7 +307,7 @@ export class FsNewsStore implements NewsStore {
   async getIndex(messageId: string): Promise<MessageIndex | undefined> {
     if ((await this.refs(messageId)).length === 0) return undefined;
     try {
-      return await readJson<MessageIndex>(this.articlePath(messageId, 'json'));
+      return await readIndexFile(this.articlePath(messageId, 'json'));
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return undefined;
       throw err;
