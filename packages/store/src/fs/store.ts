@@ -67,8 +67,7 @@ export async function openFsStoreWith(
   await ensureDir(store.layout.tmp);
   await sweepSpool(store.layout.tmp);
   await store.space.open();
-  for (const d of options?.domains ?? [])
-    if (!(await store.accounts.isLocalDomain(d))) await store.accounts.addDomain(d);
+  await store.accounts.pin(options?.domains ?? []);
   return store;
 }
 
