@@ -21,8 +21,13 @@ export function redactUrlCredentials(text: string): string {
 export function redactFields<T>(value: T, depth = 0): T {
   if (typeof value === 'string') return redactUrlCredentials(value) as T;
   if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error)
-    return redactFields({ name: value.name, message: value.message }, depth + 1) as T;
+  if (value instanceof Error) {
+    // A copy of the same class (pino's err serializer names its type), its own fields redacted.
+    const copy = Object.create(Object.getPrototypeOf(value) as object) as Record<string, unknown>;
+    for (const k of Object.getOwnPropertyNames(value))
+      copy[k] = redactFields((value as unknown as Record<string, unknown>)[k], depth + 1);
+    return copy as T;
+  }
   if (Array.isArray(value)) return value.map((v) => redactFields(v, depth + 1)) as T;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = redactFields(v, depth + 1);

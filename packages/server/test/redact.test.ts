@@ -35,4 +35,20 @@ describe('credentials in logged URLs', () => {
     assert.deepEqual(record.nested.list, ['redis://:***@h']);
     assert.equal(record.msg, 'opened redis://u:***@h');
   });
+
+  it('keeps the message and stack of an error, redacted', () => {
+    let out = '';
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        out += chunk;
+        done();
+      },
+    });
+    createLogger('info', sink).error({ err: new Error('cannot reach redis://:pw4@h') }, 'failed');
+    const record = JSON.parse(out) as { err: { type: string; message: string; stack: string } };
+    assert.equal(record.err.type, 'Error');
+    assert.equal(record.err.message, 'cannot reach redis://:***@h');
+    assert.match(record.err.stack, /redact\.test/);
+    assert.ok(!out.includes('pw4'), out);
+  });
 });

@@ -21,7 +21,7 @@ import { isErrno, uniqueToken } from './fsutil.js';
 
 export const RESERVE_FILE = 'space-reserve';
 const MIN_RESERVE = 64 * 1024;
-const MAX_RESERVE = 4 * 1024 * 1024;
+const MAX_RESERVE = 1024 * 1024;
 const CHUNK = 64 * 1024;
 
 /** ENOSPC (no space left on the device) or EDQUOT (the owner's disk quota is used up). */
@@ -45,7 +45,10 @@ export class SpaceReserve {
     this.path = join(root, RESERVE_FILE);
   }
 
-  /** At open: 1 % of the file system, between 64 KiB and 4 MiB; made if there is room. */
+  /**
+   * At open: 1 % of the file system, between 64 KiB and 1 MiB (256 blocks of 4 KiB: each
+   * freeing operation needs a few, and gives back more); made if there is room.
+   */
   async open(): Promise<void> {
     let total = 0;
     try {
