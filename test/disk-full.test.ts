@@ -163,9 +163,15 @@ describe('a gateway on a full disk', function () {
       const draft = 'Subject: draft\r\n\r\nno room for me\r\n';
       await imap.ask(`x APPEND Drafts {${draft.length}}`, /^\+ /);
       assert.match(await imap.ask(draft, /^x /), /^x NO \[OVERQUOTA\]/);
+      // Many clients delete by moving to Trash first (RFC 6851 MOVE).
+      assert.match(await imap.ask('m MOVE 1 Trash', /^m /), /^m OK/);
       assert.match(await imap.ask('c STORE 1:* +FLAGS.SILENT (\\Deleted)', /^c /), /^c OK/);
       assert.match(await imap.ask('d EXPUNGE', /^d /), /^d OK/);
       assert.match(await imap.ask('e STATUS INBOX (MESSAGES)', /^\* STATUS/), /\(MESSAGES 0\)/);
+      assert.match(await imap.ask('t SELECT Trash', /^t /), /^t OK/);
+      assert.match(await imap.ask('u STORE 1:* +FLAGS.SILENT (\\Deleted)', /^u /), /^u OK/);
+      assert.match(await imap.ask('v EXPUNGE', /^v /), /^v OK/);
+      assert.match(await imap.ask('w STATUS Trash (MESSAGES)', /^\* STATUS/), /\(MESSAGES 0\)/);
       await imap.ask('f LOGOUT', /^f /);
     } finally {
       imap.close();

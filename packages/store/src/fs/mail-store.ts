@@ -330,7 +330,9 @@ export class FsMailStore implements MailStore {
           };
         });
         const added = await commitNew(dst.log, items);
-        if (remove) await commitExpunge(src.log, wanted);
+        // Once the copies are logged, running the whole move again would copy twice: the
+        // expunge half gets its own retry on a full disk (space-reserve.ts).
+        if (remove) await this.space.retry(() => commitExpunge(src.log, wanted));
         return { uidValidity: dst.record.uidValidity, map: wanted.map((u, i) => [u, added[i].uid]) };
       } finally {
         await l2.release();

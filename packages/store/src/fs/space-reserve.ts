@@ -114,6 +114,20 @@ export class SpaceReserve {
    */
   async freeing<T>(fn: () => Promise<T>): Promise<T> {
     try {
+      return await this.retry(fn);
+    } finally {
+      // What the operation freed goes to the reserve first (a no-op when it is held).
+      await this.ensure().catch(() => false);
+    }
+  }
+
+  /**
+   * `fn`, and on ENOSPC/EDQUOT `fn` again once the reserve is released. A second failure is
+   * StoreError 'FULL', so an outer `freeing` does not run its whole operation again (a step
+   * inside one, such as the expunge half of a MOVE, retries on its own).
+   */
+  async retry<T>(fn: () => Promise<T>): Promise<T> {
+    try {
       return await fn();
     } catch (err) {
       if (!isNoSpace(err)) throw err;
@@ -123,9 +137,6 @@ export class SpaceReserve {
       } catch (again) {
         throw fullError(again);
       }
-    } finally {
-      // What the operation freed goes to the reserve first (a no-op when it is held).
-      await this.ensure().catch(() => false);
     }
   }
 
