@@ -27,6 +27,9 @@ describe('fs store whose accounts vanish', () => {
 
   it('keeps its start-up domains local and answers UNAVAILABLE instead of "no such user"', async () => {
     assert.equal(await s.accounts.resolve('nobody@example.com'), undefined, 'healthy: simply unknown');
+    const second = await openFsStore(dir);
+    assert.deepEqual(await second.accounts.listDomains(), ['example.com'], 'the domain is in the file too');
+    await second.close();
     await rm(join(dir, 'accounts.json'));
     assert.equal(await s.accounts.isLocalDomain('example.com'), true);
     assert.deepEqual(await s.accounts.listDomains(), ['example.com']);

@@ -66,8 +66,8 @@ export class FsAccounts implements Accounts {
   /** The domains given at open stay local (see `pinned`); they are also written to the file. */
   async pin(domains: readonly string[]): Promise<void> {
     for (const d of domains) {
+      if (!(await this.read()).domains.includes(normalizeDomain(d))) await this.addDomain(d);
       this.pinned.add(normalizeDomain(d));
-      if (!(await this.isLocalDomain(d))) await this.addDomain(d);
     }
     await this.read();
   }
