@@ -16,6 +16,9 @@ export function storeRefusal(err: unknown): ImapError | undefined {
       return no('mailbox in use', 'INUSE');
     case 'UNAVAILABLE':
       return no('temporary failure', 'UNAVAILABLE');
+    case 'FULL':
+      // RFC 5530 §3: OVERQUOTA, as Dovecot answers a full disk ("Not enough disk space").
+      return no('not enough disk space', 'OVERQUOTA');
     default:
       return no('server error', 'SERVERBUG');
   }

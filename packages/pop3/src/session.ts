@@ -235,7 +235,7 @@ export class Pop3Session {
       }
       // A store failure: the command fails, the session goes on (RFC 3206 §4 SYS/TEMP, SYS/PERM).
       const code = storeErrorCode(err);
-      const temporary = code === undefined || code === 'UNAVAILABLE' || code === 'LOCKED';
+      const temporary = code === undefined || code === 'UNAVAILABLE' || code === 'LOCKED' || code === 'FULL';
       this.log.error({ err: errorText(err), command: cmd.command }, 'command failed');
       const refusal = new Pop3Error(temporary ? 'temporary server error' : 'server error', {
         code: temporary ? 'SYS/TEMP' : 'SYS/PERM',

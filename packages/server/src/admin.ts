@@ -21,7 +21,7 @@ function withStoreOptions(cmd: Command): Command {
 async function usingStore<T>(flags: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
   const dataDir = flags.dataDir ?? './postern-data';
   const spec = flags.store ?? 'fs';
-  if (spec === 'fs') mkdirSync(dataDir, { recursive: true });
+  if (spec === 'fs') mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(spec, { dataDir });
   try {
     return await fn(store);

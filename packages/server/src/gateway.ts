@@ -85,7 +85,9 @@ async function openGatewayStore(
   const spec = option ?? 'memory';
   if (spec === 'memory') return { store: createMemoryStore({ domains }), owned: true };
   if (!dataDir) throw new ConfigError(`store '${spec}' needs a dataDir`);
-  return { store: await openStore(spec, { dataDir }), owned: true };
+  // The domains given at start-up stay local for the gateway's life, even if the store
+  // (Redis) loses them: mail for them is never refused as a relay attempt (issue 19, item 8).
+  return { store: await openStore(spec, { dataDir, domains }), owned: true };
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {

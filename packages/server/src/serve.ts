@@ -24,7 +24,8 @@ export async function runServe(flags: Record<string, unknown>): Promise<void> {
   const logger = createLogger(settings.logLevel);
 
   try {
-    mkdirSync(settings.dataDir, { recursive: true });
+    // Mail, keys and password hashes live here: owner only, whatever the umask.
+    mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   } catch (err) {
     throw new ConfigError(
       `--data-dir ${settings.dataDir}: cannot create (${(err as NodeJS.ErrnoException).code})`,
@@ -70,7 +71,18 @@ export async function runServe(flags: Record<string, unknown>): Promise<void> {
   for (const line of gateway.describe()) process.stdout.write(line + '\n');
   // Scripts (and our tests) wait for this line: every listener is bound and accepting.
   process.stdout.write('postern ready\n');
+  // The store spec may be a URL with a password: the logger writes it as `user:***@`.
   logger.info({ store: settings.store, engine: engine.name, hostname: settings.hostname }, 'postern started');
+  // Settings that weaken security are said out loud at every start, not only documented.
+  if (keylogPath)
+    logger.warn(
+      { keylog: keylogPath },
+      'TLS session keys are being written to the key log: whoever reads it can decrypt every connection (debugging only)',
+    );
+  if (settings.allowInsecureAuth)
+    logger.warn(
+      'authentication is allowed before TLS (--allow-insecure-auth): passwords may cross the network in clear (test rigs only)',
+    );
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -48,7 +48,8 @@ export async function loadOrCreateSelfSigned(dataDir: string, hostname: string):
   const key = await generateSelfSigned({ hostname });
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFile(keyPath, key.privateKeyPem, { mode: 0o600 });
-  await writeFile(certPath, key.certificateChainPem);
+  // The certificate is public, but nothing here is for others to write (umask may be 000).
+  await writeFile(certPath, key.certificateChainPem, { mode: 0o644 });
   return key;
 }
 

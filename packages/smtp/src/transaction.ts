@@ -114,6 +114,9 @@ async function finish(s: SmtpSession, tx: Transaction, spool: MessageSpool): Pro
     );
   } catch (err) {
     s.log.error({ id, err: (err as Error).message }, 'delivery failed');
+    // RFC 5321 §4.2.2 452 and RFC 3463 X.3.1 "mail system full": the client retries later.
+    if ((err as { code?: unknown }).code === 'FULL')
+      throw new SmtpError(452, '4.3.1', 'Insufficient system storage; try again later');
     throw R.tempFailure();
   } finally {
     await spool.dispose();

@@ -342,8 +342,12 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/**
+ * `FULL`: no space to write (a full disk or quota, Redis out of memory): temporary, the
+ * caller retries later (IMAP `NO [OVERQUOTA]`, SMTP `452 4.3.1`, POP3 `-ERR [SYS/TEMP]`).
+ */
 export type StoreErrorCode =
-  'EXISTS' | 'NOT_FOUND' | 'DUPLICATE' | 'INVALID_NAME' | 'UNAVAILABLE' | 'LOCKED' | 'CORRUPT';
+  'EXISTS' | 'NOT_FOUND' | 'DUPLICATE' | 'INVALID_NAME' | 'UNAVAILABLE' | 'LOCKED' | 'CORRUPT' | 'FULL';
 
 export class StoreError extends Error {
   constructor(

@@ -44,6 +44,10 @@ const emptyAccounts = (): AccountsFile => ({ users: {}, aliases: {}, domains: []
 
 export class FsAccounts implements Accounts {
   private readonly doc: JsonDoc<AccountsFile>;
+  /** Domains given at open: local for this handle's life, whatever happens to the file. */
+  private readonly pinned = new Set<string>();
+  /** The accounts file was there once: its absence now means the data was lost, not new. */
+  private seen = false;
 
   constructor(
     layout: Layout,
@@ -54,7 +58,27 @@ export class FsAccounts implements Accounts {
   }
 
   private async read(): Promise<AccountsFile> {
-    return (await this.doc.read()) ?? emptyAccounts();
+    const doc = await this.doc.read();
+    if (doc) this.seen = true;
+    return doc ?? emptyAccounts();
+  }
+
+  /** The domains given at open stay local (see `pinned`); they are also written to the file. */
+  async pin(domains: readonly string[]): Promise<void> {
+    for (const d of domains) {
+      if (!(await this.read()).domains.includes(normalizeDomain(d))) await this.addDomain(d);
+      this.pinned.add(normalizeDomain(d));
+    }
+    await this.read();
+  }
+
+  /**
+   * Nobody found in accounts that have vanished (the data dir wiped under a running server)
+   * is "cannot tell now", not "no such user": mail is retried, not bounced.
+   */
+  private async checkNotLost(): Promise<void> {
+    if (this.seen && (await this.doc.read()) === undefined)
+      throw new StoreError('UNAVAILABLE', 'the accounts file has disappeared; try again later');
   }
 
   private update<T>(fn: (a: AccountsFile) => { changed: boolean; value: T }): Promise<T> {
@@ -111,7 +135,10 @@ export class FsAccounts implements Accounts {
   async verifyPassword(address: string, password: string): Promise<boolean> {
     const users = (await this.read()).users;
     const user = this.user(address);
-    return this.passwords.verify(password, Object.hasOwn(users, user) ? users[user].hash : undefined);
+    const known = Object.hasOwn(users, user);
+    const ok = await this.passwords.verify(password, known ? users[user].hash : undefined);
+    if (!known) await this.checkNotLost();
+    return ok;
   }
 
   async addAlias(alias: string, target: string): Promise<void> {
@@ -142,7 +169,12 @@ export class FsAccounts implements Accounts {
   }
 
   async resolve(address: string): Promise<string | undefined> {
-    const a = await this.read();
+    const user = this.follow(await this.read(), address);
+    if (user === undefined) await this.checkNotLost();
+    return user;
+  }
+
+  private follow(a: AccountsFile, address: string): string | undefined {
     let current = this.user(address);
     for (let hop = 0; hop <= MAX_ALIAS_HOPS; hop++) {
       if (Object.hasOwn(a.users, current)) return current;
@@ -173,10 +205,11 @@ export class FsAccounts implements Accounts {
   }
 
   async listDomains(): Promise<string[]> {
-    return [...(await this.read()).domains];
+    return [...new Set([...(await this.read()).domains, ...this.pinned])].sort();
   }
 
   async isLocalDomain(domain: string): Promise<boolean> {
-    return (await this.read()).domains.includes(normalizeDomain(domain));
+    const d = normalizeDomain(domain);
+    return this.pinned.has(d) || (await this.read()).domains.includes(d);
   }
 }

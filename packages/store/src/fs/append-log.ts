@@ -143,6 +143,11 @@ export abstract class AppendLog<Change> {
       let off = 0;
       while (off < buf.length) off += (await h.write(buf, off, buf.length - off)).bytesWritten;
       await h.datasync();
+    } catch (err) {
+      // A write cut short (a full disk) must not stay as a torn frame that a retry under the
+      // same lock would append after: cut the file back to the last whole frame.
+      await h.truncate(this.offset).catch(() => undefined);
+      throw err;
     } finally {
       await h.close();
     }
@@ -167,7 +172,13 @@ export abstract class AppendLog<Change> {
       ...this.liveRecords().map(encodeRecord),
     ];
     const tmp = join(this.dir, `${LOG_FILE}.compact-${uniqueToken()}`);
-    await writeSynced(tmp, Buffer.concat(frames));
+    try {
+      await writeSynced(tmp, Buffer.concat(frames));
+    } catch (err) {
+      // On a full disk the half-written copy would hold on to the space it took.
+      await fsp.rm(tmp, { force: true });
+      throw err;
+    }
     await fsp.rename(tmp, this.logPath);
     await fsyncDir(this.dir);
     const st = await fsp.stat(this.logPath);

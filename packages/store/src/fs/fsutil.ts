@@ -19,9 +19,15 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** mkdir -p, then fsync the parent so the new directory itself is durable. */
+/**
+ * Directories of the store hold mail and password hashes: owner only, whatever the umask
+ * (under `umask 000` a plain mkdir would make them 0777).
+ */
+export const DIR_MODE = 0o700;
+
+/** mkdir -p (each level made 0700), then fsync the parent so the new directory itself is durable. */
 export async function ensureDir(dir: string): Promise<void> {
-  const made = await fsp.mkdir(dir, { recursive: true });
+  const made = await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
   if (made !== undefined) {
     // mkdir -p may have created several levels: sync each parent from the first one created.
     let d = dir;

@@ -1,12 +1,14 @@
 /**
  * Taking a message in: stream it into a spool file (fsynced), then index it once by reading
- * the spool back (page cache, so cheap) and write the index next to it (fsynced). The two
+ * the spool back (page cache, so cheap) and write the index next to it (fsynced; its decoded
+ * text compressed, see index-file.ts). The two
  * files are then hard-linked into each mailbox or group that gets the message, so a message
  * to many recipients is written and indexed once; the spool names are unlinked at the end.
  */
 import { createReadStream, promises as fsp } from 'node:fs';
 import type { MessageIndex, MessageSource } from '../types.js';
 import { spoolMessage } from './fsutil.js';
+import { encodeIndexFile } from './index-file.js';
 
 export type Indexer = (input: Buffer | AsyncIterable<Uint8Array>) => Promise<MessageIndex>;
 
@@ -34,7 +36,7 @@ export async function ingest(tmpDir: string, source: MessageSource, indexer: Ind
         : await indexer(createReadStream(emlPath, { highWaterMark: 256 * 1024 }));
     const h = await fsp.open(idxPath, 'wx', 0o600);
     try {
-      await h.writeFile(JSON.stringify(index));
+      await h.writeFile(await encodeIndexFile(index));
       await h.sync();
     } finally {
       await h.close();

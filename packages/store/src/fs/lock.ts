@@ -90,7 +90,13 @@ export async function tryLockFile(path: string, ttlMs?: number): Promise<FileLoc
     expiresAt: ttlMs === undefined ? null : Date.now() + ttlMs,
   };
   const tmp = `${path}.${token}`;
-  await fsp.writeFile(tmp, JSON.stringify(owner), { mode: 0o600 });
+  try {
+    await fsp.writeFile(tmp, JSON.stringify(owner), { mode: 0o600 });
+  } catch (err) {
+    // A full disk can leave the temp file made but empty: never leave it behind.
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
   try {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {

@@ -20,7 +20,8 @@ import type {
   Unsubscribe,
 } from '../types.js';
 import { StoreError } from '../types.js';
-import { ensureDir, isErrno, readJson } from './fsutil.js';
+import { ensureDir, isErrno } from './fsutil.js';
+import { readIndexFile } from './index-file.js';
 import { ingest, type Indexer, type Ingested } from './ingest.js';
 import { Layout } from './layout.js';
 import { tryLockFile } from './lock.js';
@@ -30,6 +31,7 @@ import { nextUidValidity, REGISTRY_FILE } from './mail-registry.js';
 import { MailboxLog } from './mailbox-log.js';
 import { commitExpunge, commitFlags, commitNew, maybeCompact } from './mail-write.js';
 import { openFileStream } from './read-stream.js';
+import type { SpaceReserve } from './space-reserve.js';
 
 export interface MailNaming {
   canonicalUser(user: string): string;
@@ -47,6 +49,8 @@ export class FsMailStore implements MailStore {
     private readonly layout: Layout,
     private readonly indexer: Indexer,
     private readonly naming: MailNaming,
+    /** Writes that free space run through `space.freeing`, writes that take it `space.taking`. */
+    private readonly space: SpaceReserve,
   ) {
     this.boxes = new Boxes(layout, naming.canonicalUser);
   }
@@ -97,6 +101,15 @@ export class FsMailStore implements MailStore {
     specialUse?: SpecialUse,
     allowMissingRegistry = false,
   ): Promise<MailboxInfo> {
+    return this.space.taking(() => this.createMailboxNow(user, mailbox, specialUse, allowMissingRegistry));
+  }
+
+  private async createMailboxNow(
+    user: string,
+    mailbox: string,
+    specialUse: SpecialUse | undefined,
+    allowMissingRegistry: boolean,
+  ): Promise<MailboxInfo> {
     const name = canonicalMailbox(mailbox);
     this.naming.validateMailbox(name);
     const reg = this.boxes.registry(user);
@@ -113,6 +126,10 @@ export class FsMailStore implements MailStore {
   }
 
   async deleteMailbox(user: string, mailbox: string): Promise<void> {
+    return this.space.freeing(() => this.deleteMailboxNow(user, mailbox));
+  }
+
+  private async deleteMailboxNow(user: string, mailbox: string): Promise<void> {
     const name = canonicalMailbox(mailbox);
     if (name === 'INBOX') throw new StoreError('INVALID_NAME', 'INBOX cannot be deleted');
     const reg = this.boxes.registry(user);
@@ -183,6 +200,15 @@ export class FsMailStore implements MailStore {
     message: MessageSource,
     options?: { flags?: string[]; internalDate?: Date },
   ): Promise<{ uid: number; uidValidity: number; modseq: number }> {
+    return this.space.taking(() => this.appendNow(user, mailbox, message, options));
+  }
+
+  private async appendNow(
+    user: string,
+    mailbox: string,
+    message: MessageSource,
+    options?: { flags?: string[]; internalDate?: Date },
+  ): Promise<{ uid: number; uidValidity: number; modseq: number }> {
     await this.boxes.get(user, mailbox); // fail before spooling a big message
     const spooled = await this.spool(message);
     try {
@@ -199,6 +225,14 @@ export class FsMailStore implements MailStore {
   }
 
   async deliver(
+    targets: DeliveryTarget[],
+    message: MessageSource,
+    options?: { internalDate?: Date },
+  ): Promise<Array<{ user: string; mailbox: string; uid: number }>> {
+    return this.space.taking(() => this.deliverNow(targets, message, options));
+  }
+
+  private async deliverNow(
     targets: DeliveryTarget[],
     message: MessageSource,
     options?: { internalDate?: Date },
@@ -241,7 +275,8 @@ export class FsMailStore implements MailStore {
     const lock = await box.log.lockForWrite();
     try {
       const value = await fn();
-      await maybeCompact(box.log);
+      // Compaction only saves space later: its failure (a full disk) is not the operation's.
+      await maybeCompact(box.log).catch(() => undefined);
       return value;
     } finally {
       await lock.release();
@@ -254,7 +289,7 @@ export class FsMailStore implements MailStore {
     uids: number[],
     to: string,
   ): Promise<{ uidValidity: number; map: Array<[number, number]> }> {
-    return this.transfer(user, from, uids, to, false);
+    return this.space.taking(() => this.transfer(user, from, uids, to, false));
   }
 
   async move(
@@ -263,7 +298,8 @@ export class FsMailStore implements MailStore {
     uids: number[],
     to: string,
   ): Promise<{ uidValidity: number; map: Array<[number, number]> }> {
-    return this.transfer(user, from, uids, to, true);
+    // Moving to Trash is how many clients delete: it takes no new space for the message.
+    return this.space.freeing(() => this.transfer(user, from, uids, to, true));
   }
 
   private async transfer(
@@ -294,7 +330,9 @@ export class FsMailStore implements MailStore {
           };
         });
         const added = await commitNew(dst.log, items);
-        if (remove) await commitExpunge(src.log, wanted);
+        // Once the copies are logged, running the whole move again would copy twice: the
+        // expunge half gets its own retry on a full disk (space-reserve.ts).
+        if (remove) await this.space.retry(() => commitExpunge(src.log, wanted));
         return { uidValidity: dst.record.uidValidity, map: wanted.map((u, i) => [u, added[i].uid]) };
       } finally {
         await l2.release();
@@ -313,21 +351,26 @@ export class FsMailStore implements MailStore {
     options?: { unchangedSince?: number },
   ): Promise<{ updated: MessageMeta[]; failed: number[] }> {
     const box = await this.boxes.get(user, mailbox);
-    return this.inLock(box, () => commitFlags(box.log, uids, mode, flags, options?.unchangedSince));
+    // \Deleted is set before EXPUNGE frees anything, so flag changes work on a full disk.
+    return this.space.freeing(() =>
+      this.inLock(box, () => commitFlags(box.log, uids, mode, flags, options?.unchangedSince)),
+    );
   }
 
   async expunge(user: string, mailbox: string, uids?: number[]): Promise<number[]> {
     const box = await this.boxes.get(user, mailbox);
     const only = uids && new Set(uids);
-    return this.inLock(box, async () => {
-      const gone: number[] = [];
-      for (const m of box.log.messages.values()) {
-        if ((!only || only.has(m.uid)) && m.flags.some((f) => f.toLowerCase() === '\\deleted'))
-          gone.push(m.uid);
-      }
-      await commitExpunge(box.log, gone);
-      return gone;
-    });
+    return this.space.freeing(() =>
+      this.inLock(box, async () => {
+        const gone: number[] = [];
+        for (const m of box.log.messages.values()) {
+          if ((!only || only.has(m.uid)) && m.flags.some((f) => f.toLowerCase() === '\\deleted'))
+            gone.push(m.uid);
+        }
+        await commitExpunge(box.log, gone);
+        return gone;
+      }),
+    );
   }
 
   // ---- reading -------------------------------------------------------------------------------
@@ -352,7 +395,7 @@ export class FsMailStore implements MailStore {
     const cached = this.recentIndexes.get(key);
     if (cached) return cached;
     try {
-      const index = await readJson<MessageIndex>(path);
+      const index = await readIndexFile(path);
       if (index) this.rememberIndex(key, index);
       return index;
     } catch (err) {
@@ -391,7 +434,8 @@ export class FsMailStore implements MailStore {
 
   async tryLock(user: string, mailbox: string, ttlMs = 30 * 60_000): Promise<MailboxLock | undefined> {
     const box = await this.boxes.get(user, mailbox);
-    const lock = await tryLockFile(join(box.log.dir, 'maildrop.lock'), ttlMs);
+    // POP3 takes this lock at login: a user must get in to DELE on a full disk.
+    const lock = await this.space.freeing(() => tryLockFile(join(box.log.dir, 'maildrop.lock'), ttlMs));
     return lock && { release: () => lock.release() };
   }
 

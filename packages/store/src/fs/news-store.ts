@@ -21,6 +21,8 @@ import type {
 } from '../types.js';
 import { StoreError } from '../types.js';
 import { ensureDir, fsyncDir, isErrno, readJson } from './fsutil.js';
+import { readIndexFile } from './index-file.js';
+import type { SpaceReserve } from './space-reserve.js';
 import { watchLog } from './dir-watch.js';
 import { GroupLog } from './group-log.js';
 import { ingest, linkReplacing, type Indexer } from './ingest.js';
@@ -67,6 +69,7 @@ export class FsNewsStore implements NewsStore {
     private readonly layout: Layout,
     private readonly indexer: Indexer,
     private readonly naming: NewsNaming,
+    private readonly space: SpaceReserve,
   ) {
     this.doc = new JsonDoc(join(layout.newsDir, 'groups.json'));
   }
@@ -187,7 +190,11 @@ export class FsNewsStore implements NewsStore {
     return rec && this.info(rec);
   }
 
-  async post(groups: string[], messageId: string, article: MessageSource): Promise<ArticleRef[]> {
+  post(groups: string[], messageId: string, article: MessageSource): Promise<ArticleRef[]> {
+    return this.space.taking(() => this.postNow(groups, messageId, article));
+  }
+
+  private async postNow(groups: string[], messageId: string, article: MessageSource): Promise<ArticleRef[]> {
     this.naming.validateMessageId(messageId);
     const names = [...new Set(groups)].sort();
     if (names.length === 0) throw new StoreError('NOT_FOUND', 'no groups');
@@ -306,7 +313,7 @@ export class FsNewsStore implements NewsStore {
   async getIndex(messageId: string): Promise<MessageIndex | undefined> {
     if ((await this.refs(messageId)).length === 0) return undefined;
     try {
-      return await readJson<MessageIndex>(this.articlePath(messageId, 'json'));
+      return await readIndexFile(this.articlePath(messageId, 'json'));
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return undefined;
       throw err;

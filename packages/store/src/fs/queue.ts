@@ -20,6 +20,7 @@ import {
 import type { Layout } from './layout.js';
 import { withLock } from './lock.js';
 import { openFileStream } from './read-stream.js';
+import type { SpaceReserve } from './space-reserve.js';
 
 interface ItemFile {
   id: string;
@@ -37,7 +38,10 @@ interface ItemFile {
 const ID = /^[0-9a-z]+-[0-9a-f]+$/;
 
 export class FsQueue implements Queue {
-  constructor(private readonly layout: Layout) {}
+  constructor(
+    private readonly layout: Layout,
+    private readonly space: SpaceReserve,
+  ) {}
 
   private get dir(): string {
     return this.layout.queueDir;
@@ -93,7 +97,11 @@ export class FsQueue implements Queue {
     });
   }
 
-  async enqueue(envelope: QueueEnvelope, message: MessageSource): Promise<string> {
+  enqueue(envelope: QueueEnvelope, message: MessageSource): Promise<string> {
+    return this.space.taking(() => this.enqueueNow(envelope, message));
+  }
+
+  private async enqueueNow(envelope: QueueEnvelope, message: MessageSource): Promise<string> {
     await ensureDir(this.dir);
     await ensureDir(this.layout.tmp);
     const id = `${Date.now().toString(36)}-${uniqueToken().split('.').pop()}`;
@@ -106,18 +114,23 @@ export class FsQueue implements Queue {
     }
     const now = Date.now();
     // The .json appears last: an item without one is an unacknowledged leftover.
-    await this.save({
-      id,
-      envelope,
-      pending: [...envelope.to],
-      attempts: 0,
-      createdAt: now,
-      nextAttemptAt: now,
-      lastError: null,
-      state: 'queued',
-      size: spooled.size,
-      leaseUntil: null,
-    });
+    try {
+      await this.save({
+        id,
+        envelope,
+        pending: [...envelope.to],
+        attempts: 0,
+        createdAt: now,
+        nextAttemptAt: now,
+        lastError: null,
+        state: 'queued',
+        size: spooled.size,
+        leaseUntil: null,
+      });
+    } catch (err) {
+      await fsp.rm(this.path(id, 'eml'), { force: true });
+      throw err;
+    }
     return id;
   }
 

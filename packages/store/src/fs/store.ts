@@ -14,6 +14,7 @@ import { FsMailStore, type MailNaming } from './mail-store.js';
 import { FsNewsStore, type NewsNaming } from './news-store.js';
 import { FsQueue } from './queue.js';
 import type { SpecialUse } from '../types.js';
+import { SpaceReserve } from './space-reserve.js';
 
 export interface FsDeps {
   indexer: Indexer;
@@ -32,10 +33,13 @@ export class FsStore implements Store {
   readonly news: FsNewsStore;
   readonly queue: FsQueue;
   readonly layout: Layout;
+  /** Room kept so that deleting mail works on a full disk (space-reserve.ts). */
+  readonly space: SpaceReserve;
 
   constructor(dir: string, deps: FsDeps) {
     this.layout = new Layout(resolve(dir));
-    this.mail = new FsMailStore(this.layout, deps.indexer, deps.naming);
+    this.space = new SpaceReserve(this.layout.root);
+    this.mail = new FsMailStore(this.layout, deps.indexer, deps.naming, this.space);
     const boxes = deps.defaultMailboxes ?? DEFAULT_MAILBOXES;
     this.accounts = new FsAccounts(this.layout, deps.passwords, {
       canonicalUser: deps.naming.canonicalUser,
@@ -43,8 +47,8 @@ export class FsStore implements Store {
       provision: (user) => this.mail.provisionUser(user, boxes),
       remove: (user) => this.mail.removeUser(user),
     });
-    this.news = new FsNewsStore(this.layout, deps.indexer, deps.naming);
-    this.queue = new FsQueue(this.layout);
+    this.news = new FsNewsStore(this.layout, deps.indexer, deps.naming, this.space);
+    this.queue = new FsQueue(this.layout, this.space);
   }
 
   async close(): Promise<void> {
@@ -62,8 +66,8 @@ export async function openFsStoreWith(
   await ensureDir(store.layout.root);
   await ensureDir(store.layout.tmp);
   await sweepSpool(store.layout.tmp);
-  for (const d of options?.domains ?? [])
-    if (!(await store.accounts.isLocalDomain(d))) await store.accounts.addDomain(d);
+  await store.space.open();
+  await store.accounts.pin(options?.domains ?? []);
   return store;
 }
 

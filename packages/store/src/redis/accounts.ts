@@ -12,12 +12,14 @@ import {
   validateUser,
   verifyPassword,
 } from '../common/index.js';
-import type { Accounts } from '../types.js';
+import { StoreError, type Accounts } from '../types.js';
 import { LuaScript, guarded } from './connection.js';
 import type { RedisContext } from './context.js';
 import type { RedisMailStore } from './mail.js';
 
 /** Alias chains longer than this (or loops) resolve to nobody, as in the other backends. */
+const LOST = 'UNAVAILABLE the redis store has lost its accounts (emptied or replaced); try again later';
+
 const MAX_ALIAS_HOPS = 8;
 
 // KEYS[1] users, KEYS[2] aliases (one slot: {accounts}).
@@ -65,7 +67,11 @@ return 1
 `,
 );
 
-/** ARGV[1] address, ARGV[2] max hops: the user it is delivered to, or nil. */
+/**
+ * ARGV[1] address, ARGV[2] max hops: the user it is delivered to, or nil. KEYS[3] is the birth
+ * mark: nobody found in a store that has lost its data is not "no such user" but "cannot
+ * tell now", so mail for it gets a 4xx and is retried instead of bounced (issue 19, item 8).
+ */
 const RESOLVE = new LuaScript(
   'accounts.resolve',
   `
@@ -73,17 +79,36 @@ local current = ARGV[1]
 for hop = 0, tonumber(ARGV[2]) do
   if redis.call('HEXISTS', KEYS[1], current) == 1 then return current end
   current = redis.call('HGET', KEYS[2], current)
-  if not current then return nil end
+  if not current then break end
 end
+if redis.call('EXISTS', KEYS[3]) == 0 then return redis.error_reply('${LOST}') end
 return nil
 `,
 );
 
 export class RedisAccounts implements Accounts {
+  /** Domains given at start-up: local for this handle's life, whatever Redis holds or lost. */
+  private readonly pinned: Set<string>;
+
   constructor(
     private readonly ctx: RedisContext,
     private readonly mail: RedisMailStore,
-  ) {}
+    pinnedDomains: readonly string[] = [],
+  ) {
+    this.pinned = new Set(pinnedDomains.map(normalizeDomain));
+  }
+
+  /** At open: the birth mark (kept if there), then the pinned domains. */
+  async open(): Promise<void> {
+    await guarded(() => this.ctx.redis.set(this.ctx.keys.birth, new Date().toISOString(), 'NX'));
+    for (const d of this.pinned) await this.addDomain(d);
+  }
+
+  /** UNAVAILABLE when Redis no longer holds the store (see RESOLVE). */
+  private async checkNotLost(): Promise<void> {
+    if ((await guarded(() => this.ctx.redis.exists(this.ctx.keys.birth))) === 0)
+      throw new StoreError('UNAVAILABLE', LOST.slice(LOST.indexOf(' ') + 1));
+  }
 
   private get pair(): string[] {
     return [this.ctx.keys.users, this.ctx.keys.aliases];
@@ -127,7 +152,10 @@ export class RedisAccounts implements Accounts {
   async verifyPassword(address: string, password: string): Promise<boolean> {
     const stored = await guarded(() => this.ctx.redis.hget(this.ctx.keys.users, canonicalUser(address)));
     // The same scrypt work for an unknown user (constant time, DESIGN.md security stance).
-    return verifyPassword(password, stored ?? undefined);
+    const ok = await verifyPassword(password, stored ?? undefined);
+    // A login refused because Redis lost the user is a temporary failure, not a wrong password.
+    if (stored === null) await this.checkNotLost();
+    return ok;
   }
 
   async addAlias(alias: string, target: string): Promise<void> {
@@ -148,7 +176,11 @@ export class RedisAccounts implements Accounts {
   }
 
   async resolve(address: string): Promise<string | undefined> {
-    const user = await RESOLVE.run(this.ctx.redis, this.pair, [canonicalUser(address), MAX_ALIAS_HOPS]);
+    const user = await RESOLVE.run(
+      this.ctx.redis,
+      [...this.pair, this.ctx.keys.birth],
+      [canonicalUser(address), MAX_ALIAS_HOPS],
+    );
     return typeof user === 'string' ? user : undefined;
   }
 
@@ -163,11 +195,13 @@ export class RedisAccounts implements Accounts {
   }
 
   async listDomains(): Promise<string[]> {
-    return (await guarded(() => this.ctx.redis.smembers(this.ctx.keys.domains))).sort();
+    const held = await guarded(() => this.ctx.redis.smembers(this.ctx.keys.domains));
+    return [...new Set([...held, ...this.pinned])].sort();
   }
 
   async isLocalDomain(domain: string): Promise<boolean> {
     const d = normalizeDomain(domain);
+    if (this.pinned.has(d)) return true;
     return (await guarded(() => this.ctx.redis.sismember(this.ctx.keys.domains, d))) === 1;
   }
 }

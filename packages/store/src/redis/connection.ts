@@ -17,6 +17,7 @@ const SCRIPT_CODES = new Set<StoreErrorCode>([
   'INVALID_NAME',
   'LOCKED',
   'CORRUPT',
+  'UNAVAILABLE',
 ]);
 
 /** Reconnect backoff: 50 ms doubling up to 2 s, for ever (ioredis `retryStrategy`). */
@@ -77,6 +78,9 @@ export function toStoreError(err: unknown): StoreError {
     // Redis 7 appends " script: <sha>, on @user_script:<line>." to errors a script raises.
     if (SCRIPT_CODES.has(code))
       return new StoreError(code, message.slice(space + 1).replace(/ script: .*$/s, ''));
+    // maxmemory reached: no room to write, as a full disk is for the fs backend.
+    if (code === ('OOM' as StoreErrorCode))
+      return new StoreError('FULL', `redis: ${message}`, { cause: err });
   }
   return new StoreError('UNAVAILABLE', `redis: ${message}`, { cause: err });
 }

@@ -5,7 +5,7 @@
  *
  * Every key carries a hash tag (the part in braces; Redis Cluster spec, "Hash tags") so that
  * each Lua script touches one slot only:
- *   {accounts}   users, aliases, domains
+ *   {accounts}   users, aliases, domains, and the store's birth mark
  *   {u:<user>}   one user's mailboxes, messages and bodies (rename, copy, move stay atomic)
  *   {news}       every group and article (a cross-post numbers all its groups atomically)
  *   {queue}      the outbound queue
@@ -43,6 +43,13 @@ export class RedisKeys {
   }
   get domains(): string {
     return `${this.accounts}domains`;
+  }
+  /**
+   * Set (if absent) by every handle that opens the store: its absence means the Redis we talk
+   * to has lost what it held (FLUSHALL, a restart without persistence, an empty replacement).
+   */
+  get birth(): string {
+    return `${this.accounts}born`;
   }
 
   // ---- {u:<user>}: scripts derive the per-mailbox keys from this prefix ----

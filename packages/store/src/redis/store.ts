@@ -16,7 +16,10 @@ import { RedisNewsStore } from './news.js';
 import { RedisQueue } from './queue.js';
 
 export interface RedisStoreOptions {
-  /** Domains to add at open (as the other backends' `domains`). */
+  /**
+   * Domains to add at open (as the other backends' `domains`); they stay local for this
+   * handle's life even if Redis loses them.
+   */
   domains?: string[];
   /** Key prefix, default 'postern': several independent stores can share one Redis. */
   prefix?: string;
@@ -40,10 +43,11 @@ export class RedisStore implements Store {
     private readonly subscriber: Redis,
     private readonly feed: RedisFeed,
     keys: RedisKeys,
+    domains: readonly string[],
   ) {
     const ctx = { redis, keys, feed };
     this.mail = new RedisMailStore(ctx);
-    this.accounts = new RedisAccounts(ctx, this.mail);
+    this.accounts = new RedisAccounts(ctx, this.mail, domains);
     this.news = new RedisNewsStore(ctx);
     this.queue = new RedisQueue(ctx);
   }
@@ -59,8 +63,8 @@ export class RedisStore implements Store {
       const feed = await RedisFeed.open(subscriber, keys.feedChannel, (err) =>
         onError(err instanceof Error ? err : new Error(String(err))),
       );
-      const store = new RedisStore(redis, subscriber, feed, keys);
-      for (const d of options.domains ?? []) await store.accounts.addDomain(d);
+      const store = new RedisStore(redis, subscriber, feed, keys, options.domains ?? []);
+      await store.accounts.open();
       return store;
     } catch (err) {
       redis.disconnect();
