@@ -84,6 +84,11 @@ describe('imap LIST patterns', () => {
         `* LIST (\\HasNoChildren) "/" ${long}`,
         'y OK LIST completed',
       ]);
+      // LSUB and LIST-EXTENDED (selection options, several patterns) go the same way.
+      const hostile = `${'*a'.repeat(10)}*b`;
+      assert.deepEqual(await a.command('z', `LSUB "" "${hostile}"`), ['z OK LSUB completed']);
+      const ext = await a.command('w', `LIST (SUBSCRIBED) "" ("${hostile}" "${'%a'.repeat(10)}%b")`);
+      assert.deepEqual(ext, ['w OK LIST completed']);
       a.close();
       b.close();
     });
