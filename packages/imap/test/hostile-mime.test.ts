@@ -46,6 +46,29 @@ describe('imap with hostile messages', () => {
     assert.match(text, /before\uFFFDafter/);
   });
 
+  it('sends a NUL of a message body as 0x80 in BODY[] literals, small or streamed, and keeps it in literal8', async () => {
+    const head = 'From: bob@example.org\r\nTo: alice@example.org\r\nSubject: nul\r\n\r\n';
+    const small = Buffer.from(`${head}a\0b\r\n`, 'latin1');
+    const large = Buffer.from(`${head}${'x'.repeat(300 * 1024)}\0\r\n`, 'latin1');
+    await h.store.mail.append(ALICE, 'INBOX', small, {});
+    await h.store.mail.append(ALICE, 'INBOX', large, {});
+    await select();
+    for (const [n, raw] of [
+      [1, small],
+      [2, large],
+    ] as const) {
+      const res = await c.command('f', `FETCH ${n} (RFC822.SIZE BODY.PEEK[] BODY.PEEK[TEXT])`);
+      assert.match(last(res), /^f OK/);
+      const text = res.join('\r\n');
+      assert.ok(!text.includes('\0'), `message ${n} sent a NUL`);
+      assert.ok(text.includes(`RFC822.SIZE ${raw.length} `), `message ${n} size`);
+      assert.ok(text.includes(`BODY[] {${raw.length}}`), `message ${n} literal length`);
+    }
+    // RFC 3516 §4.2: BINARY's literal8 carries the NUL as it is.
+    const bin = await c.command('b', 'FETCH 1 (BINARY.PEEK[1])');
+    assert.match(bin[0], /BINARY\[1\] ~\{5\}\r\na\0b\r\n/);
+  });
+
   it('indexes and renders MIME nested ten thousand deep without a stack overflow', async () => {
     const depth = 10_000;
     const head: string[] = ['From: bob@example.org', 'To: alice@example.org', 'Subject: deep'];
