@@ -19,7 +19,19 @@ export interface ReaderLimits {
   maxLiteralSize: number;
   /** Literals per command. */
   maxLiterals: number;
+  /**
+   * Before login: literals are held to LITERAL- bounds (PRE_AUTH_MAX_LITERAL), and one over
+   * them is a BAD, so that an unauthenticated client can make the server hold no more than a
+   * line's worth of its bytes.
+   */
+  beforeLogin?: boolean;
 }
+
+/**
+ * Largest literal total before login: RFC 7888 §4's LITERAL- bound for non-synchronizing
+ * literals, applied to synchronizing ones too (a LOGIN or ID needs no more).
+ */
+export const PRE_AUTH_MAX_LITERAL = 4096;
 
 /** A command refused while being read; `tag` is '*' when none could be read. */
 export class CommandReadError extends Error {
@@ -70,6 +82,15 @@ export async function readCommandRest(
     const synchronizing = m[2] !== '+';
     literalBytes += size;
     if (literals.length >= limits.maxLiterals || literalBytes > limits.maxLiteralSize) {
+      if (limits.beforeLogin) {
+        // RFC 7888 §4 (LITERAL-): BAD [TOOBIG]. A synchronizing literal gets no continuation,
+        // so no octet of it is sent; for a non-synchronizing one they are already on their way:
+        // close rather than read them.
+        throw new CommandReadError(
+          tag,
+          new ImapError('BAD', 'literal too large before login', 'TOOBIG', !synchronizing),
+        );
+      }
       if (synchronizing) {
         // RFC 7888 §4 / RFC 4469: refuse before the client sends the octets.
         throw new CommandReadError(tag, new ImapError('NO', 'literal too large', 'TOOBIG'));

@@ -89,8 +89,28 @@ async function readRange(t: FetchTarget, uid: number, range: Range): Promise<Buf
   return Buffer.concat(chunks);
 }
 
+/**
+ * RFC 3501 §9: a literal is CHAR8, which has no NUL; only BINARY's literal8 may carry one
+ * (RFC 3516 §4.2). A stored message may hold NUL all the same (a raw header, an 8-bit body):
+ * each is sent as 0x80, which keeps the literal's length, and so RFC822.SIZE and partial
+ * offsets, as they are.
+ */
+function withoutNul(bytes: Uint8Array): Buffer {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let i = buf.indexOf(0);
+  if (i === -1) return buf;
+  const copy = Buffer.from(buf);
+  for (; i !== -1; i = copy.indexOf(0, i + 1)) copy[i] = 0x80;
+  return copy;
+}
+
+async function* streamWithoutNul(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  for await (const c of chunks) yield withoutNul(c);
+}
+
 function literal(bytes: Buffer): Chunk[] {
-  return [`{${bytes.length}}\r\n`, bytes];
+  const octets = withoutNul(bytes);
+  return [`{${octets.length}}\r\n`, octets];
 }
 
 /** Literals above this are streamed from the store as they are written, never held whole. */
@@ -105,7 +125,9 @@ async function rangeLiteral(t: FetchTarget, uid: number, range: Range): Promise<
     {
       length,
       open: async () =>
-        (await t.store.openMessage(t.user, t.mailbox, uid, range)) as AsyncIterable<Uint8Array>,
+        streamWithoutNul(
+          (await t.store.openMessage(t.user, t.mailbox, uid, range)) as AsyncIterable<Uint8Array>,
+        ),
     },
   ];
 }

@@ -19,12 +19,16 @@ export type Chunk = string | Buffer | StreamedOctets;
 const PRINTABLE = /^[\x20-\x7e]*$/;
 const QUOTED_SPECIALS = /[\\"]/;
 
-/** string (RFC 3501 §4.3): quoted when it can be, else a literal. */
+/**
+ * string (RFC 3501 §4.3): quoted when it can be, else a literal. A literal is CHAR8, which
+ * has no NUL (RFC 3501 §9; only BINARY's literal8 may carry one): a NUL that came in with a
+ * message header is sent as U+FFFD, the replacement character.
+ */
 export function str(value: string): string {
   if (value.length < 1000 && PRINTABLE.test(value))
     return QUOTED_SPECIALS.test(value) ? `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"` : `"${value}"`;
-  const bytes = Buffer.from(value, 'utf8');
-  return `{${bytes.length}}\r\n${value}`;
+  const text = value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
+  return `{${Buffer.byteLength(text, 'utf8')}}\r\n${text}`;
 }
 
 export function nstr(value: string | null | undefined): string {

@@ -7,6 +7,8 @@ import { no, bad } from './errors.js';
 import { decodeMutf7, encodeMutf7 } from './mutf7.js';
 
 export const DELIMITER = '/';
+/** Longest mailbox name, in UTF-16 code units (so at most as many code points). */
+export const MAX_NAME_LENGTH = 512;
 
 export function canonicalName(name: string): string {
   const first = name.split(DELIMITER)[0];
@@ -18,7 +20,7 @@ export function canonicalName(name: string): string {
 export function decodeName(wire: string, utf8: boolean): string {
   const name = utf8 ? wire : decodeMutf7(wire);
   if (name === undefined) throw bad('mailbox name is not valid modified UTF-7');
-  if (name.length === 0 || name.length > 512) throw no('invalid mailbox name', 'CANNOT');
+  if (name.length === 0 || name.length > MAX_NAME_LENGTH) throw no('invalid mailbox name', 'CANNOT');
   if (/[\x00-\x1f\x7f]/.test(name)) throw no('mailbox name contains control characters', 'CANNOT');
   const levels = name.split(DELIMITER);
   if (levels.some((l) => l === '' || l === '.' || l === '..')) throw no('invalid mailbox name', 'CANNOT');
@@ -27,18 +29,4 @@ export function decodeName(wire: string, utf8: boolean): string {
 
 export function encodeName(name: string, utf8: boolean): string {
   return utf8 ? name : encodeMutf7(name);
-}
-
-/**
- * LIST pattern matching (RFC 3501 §6.3.8): '*' matches anything, '%' anything but the
- * hierarchy delimiter.
- */
-export function patternToRegExp(pattern: string): RegExp {
-  let re = '';
-  for (const ch of pattern) {
-    if (ch === '*') re += '.*';
-    else if (ch === '%') re += '[^/]*';
-    else re += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 'su');
 }

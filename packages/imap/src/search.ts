@@ -53,8 +53,17 @@ function date(r: Reader): Date {
   return d;
 }
 
-function key(r: Reader): SearchKey {
-  if (r.peek() === '(') return { op: 'and', keys: r.list(() => key(r), false) };
+/**
+ * Nesting of parentheses, NOT and OR a search may have. The grammar (RFC 3501 §9 search-key)
+ * has no bound, but the parser and the evaluator recurse once per level: thousands of levels
+ * would overflow the stack, so past this many the command is refused as BAD.
+ */
+export const MAX_SEARCH_DEPTH = 100;
+
+function key(r: Reader, depth: number): SearchKey {
+  if (depth > MAX_SEARCH_DEPTH) throw bad(`search keys nested deeper than ${MAX_SEARCH_DEPTH}`);
+  const inner = () => key(r, depth + 1);
+  if (r.peek() === '(') return { op: 'and', keys: r.list(inner, false) };
   if (/[0-9*]/.test(r.peek())) return { op: 'seq', set: parseSequenceText(r.sequenceText()), uid: false };
   const word = r.atom().toUpperCase();
   if (word === 'ALL') return { op: 'all' };
@@ -89,11 +98,11 @@ function key(r: Reader): SearchKey {
     case 'UID':
       return { op: 'seq', set: parseSequenceText(r.sequenceText()), uid: true };
     case 'NOT':
-      return { op: 'not', key: key(r) };
+      return { op: 'not', key: inner() };
     case 'OR': {
-      const a = key(r);
+      const a = inner();
       r.sp();
-      return { op: 'or', a, b: key(r) };
+      return { op: 'or', a, b: inner() };
     }
     case 'MODSEQ': {
       // RFC 7162 §3.1.5: MODSEQ [entry-name entry-type-req] mod-sequence-valzer
@@ -133,8 +142,8 @@ export function parseSearch(r: Reader): SearchRequest {
       throw no('unsupported charset', 'BADCHARSET (UTF-8 US-ASCII)');
     r.sp();
   }
-  const keys = [key(r)];
-  while (r.tryChar(' ')) keys.push(key(r));
+  const keys = [key(r, 1)];
+  while (r.tryChar(' ')) keys.push(key(r, 1));
   r.end();
   return { key: keys.length === 1 ? keys[0] : { op: 'and', keys }, returns };
 }

@@ -12,7 +12,7 @@ import {
   LineTooLongError,
   type Logger,
 } from '@postern/core';
-import { CommandReadError, readCommandRest } from './command-reader.js';
+import { CommandReadError, PRE_AUTH_MAX_LITERAL, readCommandRest } from './command-reader.js';
 import { ImapError, bad, errorText, no } from './errors.js';
 import { encodeName, decodeName } from './names.js';
 import type { ResolvedImapOptions } from './options.js';
@@ -122,7 +122,9 @@ export class ImapSession {
   capabilities(): string[] {
     const caps = [
       'IMAP4rev1',
-      'LITERAL+',
+      // RFC 7888 §4: before login non-synchronizing literals are bounded (LITERAL-), after it
+      // they may be as large as a message (LITERAL+); capabilities may change at login.
+      this.current.kind === 'NotAuthenticated' ? 'LITERAL-' : 'LITERAL+',
       'SASL-IR',
       'ID',
       'ENABLE',
@@ -273,10 +275,15 @@ export class ImapSession {
       if (line === '') continue;
       let cmd;
       try {
+        const beforeLogin = this.current.kind === 'NotAuthenticated';
         cmd = await readCommandRest(this.channel, line, {
           maxLineLength: this.options.maxLineLength,
-          maxLiteralSize: this.options.maxLiteralSize,
+          // Issue 19: before login, nothing an anonymous client sends is held beyond a few KiB.
+          maxLiteralSize: beforeLogin
+            ? Math.min(PRE_AUTH_MAX_LITERAL, this.options.maxLiteralSize)
+            : this.options.maxLiteralSize,
           maxLiterals: 1000,
+          beforeLogin,
         });
       } catch (err) {
         if (err instanceof CommandReadError) {
@@ -366,6 +373,7 @@ export class ImapSession {
       return true;
     }
     await this.write(err.reply(tag));
+    if (err.fatal) await this.write(`* BYE ${err.code ? `[${err.code}] ` : ''}closing the connection\r\n`);
     return err.fatal;
   }
 }

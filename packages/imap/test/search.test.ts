@@ -76,4 +76,17 @@ describe('imap SEARCH', () => {
     assert.match((await c.command('q', 'SEARCH FROBNICATE')).at(-1)!, /^q BAD/);
     assert.match((await c.command('q', 'SEARCH CHARSET EBCDIC ALL')).at(-1)!, /^q NO \[BADCHARSET/);
   });
+
+  it('answers BAD to keys nested past the depth limit, and serves the next command', async () => {
+    // Issue 19: 5,000 nested parentheses overflowed the stack and answered NO [SERVERBUG].
+    const parens = `${'('.repeat(5000)}ALL${')'.repeat(5000)}`;
+    assert.match((await c.command('d', `SEARCH ${parens}`)).at(-1)!, /^d BAD .*nested/);
+    assert.match((await c.command('n', `SEARCH ${'NOT '.repeat(5000)}ALL`)).at(-1)!, /^n BAD .*nested/);
+    const ors = `${'OR SEEN '.repeat(5000)}SEEN`;
+    assert.match((await c.command('o', `SEARCH ${ors}`)).at(-1)!, /^o BAD .*nested/);
+    // Up to the limit it still works.
+    const fine = `${'('.repeat(99)}SEEN${')'.repeat(99)}`;
+    assert.deepEqual(await c.command('f', `SEARCH ${fine}`), ['* SEARCH 1', 'f OK SEARCH completed']);
+    assert.deepEqual(await c.command('g', 'NOOP'), ['g OK NOOP completed']);
+  });
 });

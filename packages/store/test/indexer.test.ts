@@ -254,4 +254,25 @@ describe('message indexer', function () {
       { numRuns: 200 },
     );
   });
+
+  it('keeps NUL out of the NNTP overview (RFC 3977 §3.1.1)', async () => {
+    const idx = await indexMessage(crlf(['From: a\0b@example.test', 'Subject: x\0y', '', 'body', '']));
+    assert.equal(idx.overview.subject, 'x y');
+    assert.equal(idx.overview.from, 'a b@example.test');
+  });
+
+  it('bounds MIME nesting: ten thousand nested multiparts index without a stack overflow', async () => {
+    const lines = ['Subject: deep'];
+    const close: string[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      lines.push(`Content-Type: multipart/mixed; boundary="b${i}"`, '', `--b${i}`);
+      close.unshift(`--b${i}--`);
+    }
+    const idx = await indexMessage(crlf([...lines, 'Content-Type: text/plain', '', 'leaf', ...close, '']));
+    let depth = 0;
+    for (let p: MimePart | undefined = idx.root; p; p = p.parts[0]) depth++;
+    assert.ok(depth > 1 && depth <= 100, `depth ${depth}`);
+    // The index is stored as JSON: it must round-trip.
+    assert.deepEqual(JSON.parse(JSON.stringify(idx)).size, idx.size);
+  });
 });

@@ -8,10 +8,14 @@ import type { MailboxInfo } from '@postern/store';
 import { bad } from '../errors.js';
 import { astr } from '../format.js';
 import { decodeMutf7 } from '../mutf7.js';
-import { DELIMITER, patternToRegExp } from '../names.js';
+import { compileListPattern, type PatternMatcher } from '../list-pattern.js';
+import { DELIMITER, MAX_NAME_LENGTH } from '../names.js';
 import type { Reader } from '../parser.js';
 import type { ImapSession } from '../session.js';
 import type { Handler } from './table.js';
+
+/** Name × pattern characters matched between two turns of the event loop (a few ms). */
+const YIELD_EVERY = 1_000_000;
 
 interface ListRequest {
   reference: string;
@@ -80,20 +84,36 @@ async function list(session: ImapSession, req: ListRequest): Promise<void> {
     const levels = name.split(DELIMITER);
     for (let i = 1; i < levels.length; i++) names.add(levels.slice(0, i).join(DELIMITER));
   }
-  const regexps = req.patterns.map((p) => {
+  const matchers = req.patterns.map((p): PatternMatcher => {
     const full = decodePattern(session, req.reference + p);
-    return /^inbox$/i.test(full) ? /^INBOX$/ : patternToRegExp(full.replace(/^inbox(?=\/|$)/i, 'INBOX'));
+    // RFC 3501 §5.1: INBOX is case-insensitive, as the first level of a pattern too.
+    if (/^inbox$/i.test(full)) return (name) => name === 'INBOX';
+    return compileListPattern(full.replace(/^inbox(?=\/|$)/i, 'INBOX'), DELIMITER, MAX_NAME_LENGTH);
   });
+  const parents = new Set<string>();
+  for (const name of names) {
+    const cut = name.lastIndexOf(DELIMITER);
+    if (cut > 0) parents.add(name.slice(0, cut));
+  }
+  const patternChars = req.patterns.reduce((n, p) => n + p.length + 1, req.reference.length);
   const lines: string[] = [];
+  let work = 0;
   for (const name of [...names].sort((a, b) => (a === 'INBOX' ? -1 : b === 'INBOX' ? 1 : a < b ? -1 : 1))) {
-    if (!regexps.some((re) => re.test(name))) continue;
+    // Matching is bounded (list-pattern.ts) but a long pattern list over many long names
+    // still adds up: let other connections in now and then.
+    work += name.length * patternChars;
+    if (work > YIELD_EVERY) {
+      work = 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (!matchers.some((match) => match(name))) continue;
     const info = byName.get(name);
     if (!info && !req.patterns.some((p) => p.includes('%'))) continue;
     if (req.subscribedOnly && !info?.subscribed) continue;
     if (req.specialUseOnly && !info?.specialUse) continue;
     const attrs: string[] = [];
     if (!info) attrs.push('\\Noselect');
-    const hasChildren = [...names].some((n) => n.startsWith(name + DELIMITER));
+    const hasChildren = parents.has(name);
     attrs.push(hasChildren ? '\\HasChildren' : '\\HasNoChildren');
     if (info?.specialUse) attrs.push(info.specialUse);
     if (req.returnSubscribed && info?.subscribed) attrs.push('\\Subscribed');

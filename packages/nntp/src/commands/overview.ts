@@ -24,8 +24,12 @@ export const OVERVIEW_FORMAT = [
 /** Ranges are read from the store in slices of this many article numbers. */
 const SLICE = 1000;
 
+/**
+ * RFC 3977 §8.3.1: TAB, CR and LF in a field become spaces; so does NUL, which no line of a
+ * multi-line block may carry (§3.1.1), should a stored header hold one.
+ */
 function clean(value: string): string {
-  return value.replace(/[\t\r\n]+/g, ' ');
+  return value.replace(/[\t\r\n\0]+/g, ' ');
 }
 
 function overviewLine(number: number, o: Overview): string {

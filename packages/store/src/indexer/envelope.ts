@@ -61,8 +61,11 @@ export function buildEnvelope(list: HeaderList, headers: HeaderFields = fieldsOf
   };
 }
 
-/** RFC 3977 §8.3.1: fields unfolded, TAB/CR/LF replaced by spaces. */
-const clean = (v: string | null) => (v ?? '').replace(/[\t\r\n]/g, ' ');
+/**
+ * RFC 3977 §8.3.1: fields unfolded, TAB/CR/LF replaced by spaces; NUL too, which no line of
+ * an NNTP multi-line block may carry (RFC 3977 §3.1.1).
+ */
+const clean = (v: string | null) => (v ?? '').replace(/[\t\r\n\0]/g, ' ');
 
 export function buildOverview(
   list: HeaderList,
