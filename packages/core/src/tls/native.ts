@@ -16,6 +16,7 @@ import type {
 import { TlsAlertError } from './engine.js';
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
+const swallow = (): void => undefined;
 
 function peerChain(socket: tls.TLSSocket): Uint8Array[] {
   const chain: Uint8Array[] = [];
@@ -47,7 +48,17 @@ function sessionOf(socket: tls.TLSSocket, serverName: string | undefined): TlsSe
   };
 }
 
+/**
+ * Hands the established socket over, or rejects: node:tls may have failed on bytes read with the
+ * peer's Finished before the caller could attach a listener. The socket keeps an error path for
+ * its whole life (issue 19): an 'error' nobody listens to would end the process.
+ */
 function asTlsStream(socket: tls.TLSSocket, session: TlsSessionInfo): TlsStream {
+  if (socket.destroyed)
+    throw (
+      socket.errored ??
+      new TlsAlertError('handshake_failure', 'connection closed right after the TLS handshake', true)
+    );
   Object.defineProperty(socket, 'session', { value: session, enumerable: true });
   return socket as unknown as TlsStream;
 }
@@ -70,8 +81,6 @@ function handshake(socket: tls.TLSSocket, timeoutMs: number, role: 'server' | 'c
     };
     const onError = (err: Error) => {
       cleanup();
-      // node:tls may report the same failure again while tearing down; it is already handled.
-      socket.on('error', () => undefined);
       socket.destroy();
       reject(new TlsAlertError('handshake_failure', err.message));
     };
@@ -128,6 +137,7 @@ export class NativeTlsEngine implements TlsEngine {
         },
       } as tls.TLSSocketOptions,
     );
+    tlsSocket.on('error', swallow);
     if (options.keyLog)
       tlsSocket.on('keylog', (line: Buffer) => options.keyLog!(line.toString('latin1').trimEnd()));
     await handshake(tlsSocket, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 'server');
@@ -149,6 +159,7 @@ export class NativeTlsEngine implements TlsEngine {
       minVersion: options.minVersion ?? 'TLSv1.2',
       maxVersion: options.maxVersion ?? 'TLSv1.3',
     });
+    tlsSocket.on('error', swallow);
     if (options.keyLog)
       tlsSocket.on('keylog', (line: Buffer) => options.keyLog!(line.toString('latin1').trimEnd()));
     await handshake(tlsSocket, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 'client');
