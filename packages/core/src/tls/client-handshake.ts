@@ -103,6 +103,7 @@ export class ClientHandshake {
   private firstHello: Uint8Array | undefined;
   /** Extension types of the ClientHello as sent (after the hook): what the server may answer. */
   private sentTypes = new Set<number>();
+  private ccsReceived = false;
   /** After the handshake, with a session cache: what turns a NewSessionTicket into a session. */
   private ticketing:
     { schedule: KeySchedule; resumptionMasterSecret: Uint8Array; facts: HandshakeFacts } | undefined;
@@ -126,7 +127,10 @@ export class ClientHandshake {
 
   /** A change_cipher_spec arrived: meaningful in TLS 1.2 only (RFC 5246 §7.1). */
   onChangeCipherSpec(): void {
-    if (this.state.kind === 'tls12') this.state.machine.onChangeCipherSpec();
+    if (this.state.kind === 'tls12') return this.state.machine.onChangeCipherSpec();
+    // RFC 8446 §5, Appendix D.4: a compatible peer sends one; a second is not middlebox noise.
+    if (this.ccsReceived) throw new TlsFatal('unexpected_message', 'second change_cipher_spec');
+    this.ccsReceived = true;
   }
 
   private groups(): NamedGroup[] {
@@ -343,6 +347,9 @@ export class ClientHandshake {
   private onFinished(msg: HandshakeMessage, state: Extract<ClientState, { kind: 'wait-finished' }>): void {
     const { n } = state;
     const expected = n.schedule.finishedVerifyData(n.serverHsSecret, this.transcript.current());
+    // RFC 8446 §4.4.4: verify_data is Hash.length bytes; another length is malformed, not forged.
+    if (msg.body.length !== expected.length)
+      throw new TlsFatal('decode_error', `server Finished of ${msg.body.length} bytes`);
     if (!bytesEqual(expected, msg.body))
       throw new TlsFatal('decrypt_error', 'server Finished does not verify');
     this.transcript.add(msg.raw);

@@ -7,7 +7,13 @@
 import type { CryptoProvider } from '../crypto/provider.js';
 import { ALERT_CODES, TlsFatal, alertName, type AlertName } from './alerts.js';
 import { ClientHandshake, type ClientHandshakeConfig } from './client-handshake.js';
-import { ContentType, HandshakeType, MAX_HANDSHAKE_MESSAGE, type CipherSuite } from './constants.js';
+import {
+  ContentType,
+  HandshakeType,
+  MAX_CLIENT_HELLO,
+  MAX_HANDSHAKE_MESSAGE,
+  type CipherSuite,
+} from './constants.js';
 import type { HandshakeIo, HandshakeMessage, HandshakeResult } from './handshake-common.js';
 import { KeySchedule } from './key-schedule.js';
 import { decodeKeyUpdate, encodeKeyUpdate } from './messages.js';
@@ -181,6 +187,10 @@ export class TlsConnection {
           ({ type, content } = this.records.unprotect(rec));
         else if (type === ContentType.application_data)
           throw new TlsFatal('unexpected_message', 'application data before keys');
+        // RFC 8446 §5.1: a handshake message split over records allows no other record between;
+        // a peer's alert is still read (it says why the peer gave up).
+        if (type === ContentType.application_data && this.handshakeBuffer.length > 0)
+          throw new TlsFatal('unexpected_message', 'record interleaved with a fragmented handshake message');
         if (type === ContentType.alert) this.onAlert(content);
         else if (type === ContentType.handshake) this.onHandshakeBytes(content);
         else if (type === ContentType.application_data) {
@@ -283,6 +293,8 @@ export class TlsConnection {
   }
 
   private onAlert(content: Uint8Array): void {
+    // RFC 8446 §5.1: alert records are never empty (tlsfuzzer and OpenSSL: unexpected_message).
+    if (content.length === 0) throw new TlsFatal('unexpected_message', 'empty alert record');
     if (content.length !== 2) throw new TlsFatal('decode_error', 'alert of wrong length');
     const code = content[1]!;
     if (code === ALERT_CODES.close_notify) {
@@ -307,8 +319,8 @@ export class TlsConnection {
     let buf = this.handshakeBuffer.length ? concat(this.handshakeBuffer, content) : content;
     while (buf.length >= 4) {
       const len = (buf[1]! << 16) | (buf[2]! << 8) | buf[3]!;
-      if (len > MAX_HANDSHAKE_MESSAGE)
-        throw new TlsFatal('decode_error', `handshake message of ${len} bytes`);
+      const cap = buf[0] === HandshakeType.client_hello ? MAX_CLIENT_HELLO : MAX_HANDSHAKE_MESSAGE;
+      if (len > cap) throw new TlsFatal('decode_error', `handshake message of ${len} bytes`);
       if (buf.length < 4 + len) break;
       const raw = buf.subarray(0, 4 + len);
       buf = buf.subarray(4 + len);

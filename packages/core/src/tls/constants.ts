@@ -93,3 +93,12 @@ export const MAX_PLAINTEXT = 1 << 14;
 export const MAX_CIPHERTEXT = (1 << 14) + 256;
 /** Our own cap on one reassembled handshake message (certificate chains fit comfortably). */
 export const MAX_HANDSHAKE_MESSAGE = 64 * 1024;
+/**
+ * The largest ClientHello its encoding allows (RFC 8446 §4.1.2): version 2, random 32,
+ * session id 1+32, cipher suites 2+65534, compression methods 1+255, extensions 2+65535.
+ * Post-quantum key shares (X25519MLKEM768 alone is 1216 bytes) and long extension lists
+ * pushed real hellos past 64 KiB's neighbourhood in tests; the structural maximum is a bound
+ * that refuses no well-formed hello and still caps what one connection makes us buffer before
+ * the handshake (OpenSSL uses the same figure).
+ */
+export const MAX_CLIENT_HELLO = 131_396;

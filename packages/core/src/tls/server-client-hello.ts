@@ -16,12 +16,26 @@ import {
   decodeClientKeyShares,
   decodeCookie,
   decodeServerName,
+  decodeU16,
   decodeU16List,
   findExtension,
   type ClientHello,
   type KeyShareEntry,
 } from './messages.js';
+import { EXT } from './negotiation.js';
 import { readPskOffer, type PskOffer } from './server-psk.js';
+
+/**
+ * RFC 8449 §4: the client's record_size_limit, checked when the ClientHello is read, before
+ * any answer: exactly two bytes (decode_error otherwise), never below 64 (illegal_parameter).
+ */
+export function readRecordSizeLimit(ch: ClientHello): number | undefined {
+  const ext = findExtension(ch.extensions, EXT.record_size_limit);
+  if (!ext) return undefined;
+  const limit = decodeU16(ext, 'record_size_limit');
+  if (limit < 64) throw new TlsFatal('illegal_parameter', `record_size_limit ${limit} below 64`);
+  return limit;
+}
 
 export interface ClientHello13 {
   /** Absent only beside a PSK offer (RFC 8446 §9.2); a full handshake then fails. */
@@ -90,6 +104,10 @@ export function checkSecondHello(
   if (read.shares.length !== 1 || read.shares[0]!.group !== GROUP_CODES[group])
     throw new TlsFatal('illegal_parameter', 'second ClientHello must carry exactly the requested key share');
   if (read.earlyData) throw new TlsFatal('illegal_parameter', 'early_data after a HelloRetryRequest');
+  const rsl = (c: ClientHello) => findExtension(c.extensions, EXT.record_size_limit);
+  const [before, after] = [rsl(first), rsl(ch)];
+  if (before === undefined ? after !== undefined : after === undefined || !bytesEqual(before, after))
+    throw new TlsFatal('illegal_parameter', 'second ClientHello changed record_size_limit');
 }
 
 /** Our first group, in our order, for which the client sent a share. */

@@ -29,7 +29,6 @@ import {
 import { KeySchedule } from './key-schedule.js';
 import {
   decodeClientHello,
-  decodeU16,
   encodeAlpn,
   encodeCertificate,
   encodeCertificateVerify,
@@ -37,7 +36,6 @@ import {
   encodeHandshake,
   encodeServerHello,
   encodeServerKeyShare,
-  findExtension,
   u16Bytes,
   type ClientHello,
   type Extension,
@@ -49,6 +47,7 @@ import {
   chooseAlpn,
   chooseKeyShare,
   readClientHello13,
+  readRecordSizeLimit,
   serverAuthentication,
 } from './server-client-hello.js';
 import {
@@ -115,6 +114,7 @@ export class ServerHandshake {
   private state: ServerState = { kind: 'wait-client-hello' };
   private readonly transcript: Transcript;
   private ccsSent = false;
+  private ccsReceived = false;
   private readonly range: VersionRange;
 
   constructor(
@@ -137,7 +137,10 @@ export class ServerHandshake {
 
   /** A change_cipher_spec arrived: meaningful in TLS 1.2 only (RFC 5246 §7.1). */
   onChangeCipherSpec(): void {
-    if (this.state.kind === 'tls12') this.state.machine.onChangeCipherSpec();
+    if (this.state.kind === 'tls12') return this.state.machine.onChangeCipherSpec();
+    // RFC 8446 §5, Appendix D.4: a compatible peer sends one; a second is not middlebox noise.
+    if (this.ccsReceived) throw new TlsFatal('unexpected_message', 'second change_cipher_spec');
+    this.ccsReceived = true;
   }
 
   handle(msg: HandshakeMessage): void {
@@ -172,6 +175,7 @@ export class ServerHandshake {
     retry: Extract<ServerState, { kind: 'wait-client-hello-2' }> | undefined,
   ): void {
     const ch = decodeClientHello(msg.body);
+    const recordSizeLimit = readRecordSizeLimit(ch);
     if (!retry && chooseServerVersion(ch, this.range) !== TLS13) {
       const machine = new Tls12ServerHandshake(this.io, this.config, this.range);
       this.state = { kind: 'tls12', machine };
@@ -269,11 +273,10 @@ export class ServerHandshake {
     const ee: Extension[] = [];
     if (serverName !== undefined) ee.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
     if (alpn) ee.push({ type: ExtensionType.alpn, data: encodeAlpn([alpn]) });
-    const rsl = findExtension(ch.extensions, EXT.record_size_limit);
-    if (rsl) {
+    if (recordSizeLimit !== undefined) {
       // RFC 8449 §4: our limit in TLS 1.3 counts the content type byte.
       ee.push({ type: EXT.record_size_limit, data: u16Bytes(16385) });
-      this.io.peerRecordSizeLimit?.(decodeU16(rsl, 'record_size_limit'));
+      this.io.peerRecordSizeLimit?.(recordSizeLimit);
     }
     this.sendAndHash(encodeEncryptedExtensions(this.hook('EncryptedExtensions', ee)));
     // RFC 8446 §2.2: a resumed handshake authenticates with the PSK, without a certificate.
@@ -361,6 +364,9 @@ export class ServerHandshake {
 
   private onFinished(msg: HandshakeMessage, state: Extract<ServerState, { kind: 'wait-finished' }>): void {
     const expected = state.schedule.finishedVerifyData(state.clientHsSecret, this.transcript.current());
+    // RFC 8446 §4.4.4: verify_data is Hash.length bytes; another length is malformed, not forged.
+    if (msg.body.length !== expected.length)
+      throw new TlsFatal('decode_error', `client Finished of ${msg.body.length} bytes`);
     if (!bytesEqual(expected, msg.body))
       throw new TlsFatal('decrypt_error', 'client Finished does not verify');
     this.transcript.add(msg.raw);

@@ -50,20 +50,28 @@ function offeredVersions(ch: ClientHello): { versions: number[]; highest: number
 
 /** The version the server negotiates, or the alert that ends the handshake. */
 export function chooseServerVersion(ch: ClientHello, range: VersionRange): number {
+  // RFC 8446 Appendix D.5: a legacy_version of 0x0300 (SSL 3.0) or below is refused even beside
+  // supported_versions; values above it are ignored there (§4.2.1), as real TLS 1.0/1.1-era
+  // record layers send 0x0301.
+  if (ch.legacyVersion <= SSL3)
+    throw new TlsFatal('protocol_version', `ClientHello legacy_version 0x${hex4(ch.legacyVersion)}`);
   const { versions, highest } = offeredVersions(ch);
+  const chosen = [TLS13, TLS12].find((v) => v >= range.min && v <= range.max && versions.includes(v));
+  // RFC 8446 §4.2.1 / RFC 5246 §E.1: SSL 3.0, TLS 1.0 and 1.1 end here, with or without
+  // TLS_FALLBACK_SCSV: below our minimum there is no version to fall back to (OpenSSL agrees).
+  if (chosen === undefined)
+    throw new TlsFatal(
+      'protocol_version',
+      `no protocol version in common (client offers up to 0x${hex4(highest)})`,
+    );
   // RFC 7507 §3: a fallback retry below what we support means someone interfered.
-  if (ch.cipherSuites.includes(TLS_FALLBACK_SCSV) && highest < range.max) {
+  if (ch.cipherSuites.includes(TLS_FALLBACK_SCSV) && highest < range.max)
     throw new TlsFatal(
       'inappropriate_fallback',
-      `client fell back to 0x${highest.toString(16)} though we support 0x${range.max.toString(16)}`,
+      `client fell back to 0x${hex4(highest)} though we support 0x${hex4(range.max)}`,
     );
-  }
-  for (const v of [TLS13, TLS12]) {
-    if (v >= range.min && v <= range.max && versions.includes(v)) return v;
-  }
-  // RFC 8446 §4.2.1 / RFC 5246 §E.1: SSL 3.0, TLS 1.0 and 1.1 end here.
-  throw new TlsFatal(
-    'protocol_version',
-    `no protocol version in common (client offers up to 0x${highest.toString(16)})`,
-  );
+  return chosen;
 }
+
+const SSL3 = 0x0300;
+const hex4 = (v: number) => v.toString(16).padStart(4, '0');
