@@ -234,6 +234,16 @@ describe('TLS alerts: which failure gets which alert', function () {
       assert.equal(refusedHello(key, ch, { minVersion: 'TLSv1.2' }), 'protocol_version');
     });
 
+    it('answers a client_version 0x0304 hello without supported_versions and with the SCSV with inappropriate_fallback', () => {
+      // Without supported_versions TLS 1.2 is the most it can get (RFC 8446 §4.2.1): a fallback.
+      const ch12 = clientHello({ maxVersion: 'TLSv1.2' });
+      const ch = without(
+        { ...ch12, legacyVersion: 0x0304, cipherSuites: [...ch12.cipherSuites, FALLBACK_SCSV] },
+        ExtensionType.supported_versions,
+      );
+      assert.equal(refusedHello(key, ch), 'inappropriate_fallback');
+    });
+
     it('still answers a TLS 1.2 fallback to a TLS 1.3 server with inappropriate_fallback', () => {
       const ch12 = clientHello({ maxVersion: 'TLSv1.2' });
       const ch = without(

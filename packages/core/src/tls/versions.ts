@@ -43,9 +43,11 @@ function offeredVersions(ch: ClientHello): { versions: number[]; highest: number
     return { versions, highest: known.length ? Math.max(...known) : 0 };
   }
   // RFC 5246 §E.1: client_version is the highest the client supports; everything below it too.
+  // Without supported_versions nothing above TLS 1.2 can be negotiated (RFC 8446 §4.2.1), so a
+  // client_version of 0x0304 or more offers TLS 1.2 at most, also for RFC 7507.
   const v = ch.legacyVersion;
-  const versions = v >= TLS13 ? [TLS12] : v === TLS12 ? [TLS12] : [];
-  return { versions, highest: v };
+  const versions = v >= TLS12 ? [TLS12] : [];
+  return { versions, highest: Math.min(v, TLS12) };
 }
 
 /** The version the server negotiates, or the alert that ends the handshake. */
