@@ -7,7 +7,7 @@
 import { KeyExchangeError, keyShareLength, type KeyShareSecret } from '../crypto/provider.js';
 import { schemeFromCode, verifySignature, type SignatureScheme } from '../certs/signing.js';
 import { verifyServerChainSync } from '../certs/verify.js';
-import { TlsFatal } from './alerts.js';
+import { TlsFatal, invalidMessage, misbehaved } from './failures.js';
 import { bytesEqual } from './codec.js';
 import { ExtensionType, GROUP_CODES, TLS13, suiteByCode, type CipherSuite } from './constants.js';
 import { certificateVerifyContent } from './handshake-common.js';
@@ -34,7 +34,7 @@ export function checkServerHello13(
   if (sh.compressionMethod !== 0) throw new TlsFatal('illegal_parameter', 'compression method must be null');
   const versions = findExtension(sh.extensions, ExtensionType.supported_versions);
   // RFC 8446 §4.1.3: without supported_versions the server chose TLS 1.2 or older.
-  if (!versions) throw new TlsFatal('protocol_version', 'server does not speak TLS 1.3');
+  if (!versions) throw misbehaved('serverLacksTls13', 'server does not speak TLS 1.3');
   if (decodeU16(versions, 'supported_versions') !== TLS13 || !offered13)
     throw new TlsFatal('illegal_parameter', 'server selected a version we did not offer');
   const suite = suiteByCode(sh.cipherSuite);
@@ -94,7 +94,7 @@ export function readServerCertificate(body: Uint8Array): Uint8Array[] {
   const cert = decodeCertificate(body);
   if (cert.context.length !== 0)
     throw new TlsFatal('illegal_parameter', 'certificate_request_context must be empty');
-  if (cert.entries.length === 0) throw new TlsFatal('decode_error', 'server sent an empty certificate list');
+  if (cert.entries.length === 0) throw invalidMessage('server sent an empty certificate list');
   return cert.entries.map((e) => e.data);
 }
 
@@ -116,7 +116,7 @@ export function checkCertificateVerify(
   } catch (err) {
     throw new TlsFatal('bad_certificate', `cannot read the server certificate: ${(err as Error).message}`);
   }
-  if (!ok) throw new TlsFatal('decrypt_error', 'CertificateVerify signature does not verify');
+  if (!ok) throw misbehaved('signatureMismatch', 'CertificateVerify signature does not verify');
   return scheme;
 }
 

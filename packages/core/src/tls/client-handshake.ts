@@ -7,7 +7,7 @@
  */
 import { keyShareSeedLength, type KeyShareSecret, type NamedGroup } from '../crypto/provider.js';
 import type { SignatureScheme } from '../certs/signing.js';
-import { TlsFatal } from './alerts.js';
+import { TlsFatal, expectMessage, invalidMessage, misbehaved, unexpectedMessage } from './failures.js';
 import { bytesEqual } from './codec.js';
 import {
   CIPHER_SUITES,
@@ -129,7 +129,7 @@ export class ClientHandshake {
   onChangeCipherSpec(): void {
     if (this.state.kind === 'tls12') return this.state.machine.onChangeCipherSpec();
     // RFC 8446 §5, Appendix D.4: a compatible peer sends one; a second is not middlebox noise.
-    if (this.ccsReceived) throw new TlsFatal('unexpected_message', 'second change_cipher_spec');
+    if (this.ccsReceived) throw misbehaved('secondChangeCipherSpec', 'second change_cipher_spec');
     this.ccsReceived = true;
   }
 
@@ -202,16 +202,13 @@ export class ClientHandshake {
 
   handle(msg: HandshakeMessage): void {
     const state = this.state;
-    const expect = (type: number, name: string) => {
-      if (msg.type !== type)
-        throw new TlsFatal('unexpected_message', `expected ${name}, got handshake type ${msg.type}`);
-    };
+    const expect = (type: number, name: string) => expectMessage(msg, type, name);
     switch (state.kind) {
       case 'tls12':
         return state.machine.handle(msg);
       case 'start':
       case 'done':
-        throw new TlsFatal('unexpected_message', `handshake message ${msg.type} not expected now`);
+        throw unexpectedMessage(`handshake message ${msg.type} not expected now`);
       case 'wait-server-hello':
         expect(HandshakeType.server_hello, 'ServerHello');
         return this.onServerHello(msg, state);
@@ -240,7 +237,7 @@ export class ClientHandshake {
     if (!findExtension(sh.extensions, ExtensionType.supported_versions) && this.range.min <= TLS12) {
       // RFC 8446 §4.1.3: no supported_versions means TLS 1.2 (or older, which we refuse).
       if (sh.legacyVersion !== TLS12)
-        throw new TlsFatal('protocol_version', `server chose version 0x${sh.legacyVersion.toString(16)}`);
+        throw misbehaved('serverLacksTls13', `server chose version 0x${sh.legacyVersion.toString(16)}`);
       // RFC 8446 §4.1.4: after a HelloRetryRequest the version is settled.
       if (state.retried)
         throw new TlsFatal('illegal_parameter', 'TLS 1.2 ServerHello after a HelloRetryRequest');
@@ -257,7 +254,7 @@ export class ClientHandshake {
     const suite = checkServerHello13(sh, this.sessionId, state.share !== undefined, this.suites());
     const ourShare = state.share!;
     if (isHelloRetryRequest(sh)) {
-      if (state.retried) throw new TlsFatal('unexpected_message', 'a second HelloRetryRequest');
+      if (state.retried) throw misbehaved('secondHelloRetryRequest', 'a second HelloRetryRequest');
       if (findExtension(sh.extensions, ExtensionType.pre_shared_key))
         throw new TlsFatal('illegal_parameter', 'pre_shared_key in a HelloRetryRequest');
       const selected = findExtension(sh.extensions, ExtensionType.key_share);
@@ -349,9 +346,9 @@ export class ClientHandshake {
     const expected = n.schedule.finishedVerifyData(n.serverHsSecret, this.transcript.current());
     // RFC 8446 §4.4.4: verify_data is Hash.length bytes; another length is malformed, not forged.
     if (msg.body.length !== expected.length)
-      throw new TlsFatal('decode_error', `server Finished of ${msg.body.length} bytes`);
+      throw invalidMessage(`server Finished of ${msg.body.length} bytes`);
     if (!bytesEqual(expected, msg.body))
-      throw new TlsFatal('decrypt_error', 'server Finished does not verify');
+      throw misbehaved('finishedMismatch', 'server Finished does not verify');
     this.transcript.add(msg.raw);
     // RFC 6125 name check and path validation; with rejectUnauthorized a failure is fatal.
     // Resumed: the original session's verdict (its chain was checked again before we offered it).

@@ -6,7 +6,7 @@
  */
 import type { CryptoProvider } from '../crypto/provider.js';
 import { verifyServerChainSync } from '../certs/verify.js';
-import { TlsFatal } from './alerts.js';
+import { TlsFatal } from './failures.js';
 import { ExtensionType, MAX_TICKET_LIFETIME_SECONDS, suiteByCode, type CipherSuite } from './constants.js';
 import type { HandshakeFacts } from './handshake-common.js';
 import { KeySchedule } from './key-schedule.js';

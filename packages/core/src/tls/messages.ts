@@ -3,7 +3,7 @@
  * trailing bytes are a decode_error, duplicate extensions an illegal_parameter (§4.2).
  */
 import { Reader, Writer } from './codec.js';
-import { TlsFatal, decodeError } from './alerts.js';
+import { TlsFatal, decodeError } from './failures.js';
 import { ExtensionType, HRR_RANDOM, HandshakeType } from './constants.js';
 import { bytesEqual } from './codec.js';
 

@@ -5,7 +5,7 @@
  * and the HelloRetryRequest.
  */
 import type { CryptoProvider, HashName } from '../crypto/provider.js';
-import { TlsFatal, decodeError } from './alerts.js';
+import { TlsFatal, decodeError } from './failures.js';
 import { Reader, Writer } from './codec.js';
 
 export interface PskIdentity {

@@ -5,7 +5,7 @@
  * The record's real content type stays visible, unlike TLS 1.3.
  */
 import type { Aead, CryptoProvider } from '../crypto/provider.js';
-import { TlsFatal } from './alerts.js';
+import { TlsFatal } from './failures.js';
 import { MAX_PLAINTEXT } from './constants.js';
 import type { Tls12TrafficKeys } from './prf.js';
 import type { Tls12Suite } from './tls12-suites.js';

@@ -7,7 +7,7 @@
 import { loadSigningKey, SIGNATURE_SCHEME_CODES, type SigningKey } from '../certs/signing.js';
 import { parsePemChain } from '../certs/pem.js';
 import type { NamedGroup } from '../crypto/provider.js';
-import { TlsFatal } from './alerts.js';
+import { TlsFatal, misbehaved } from './failures.js';
 import { bytesEqual } from './codec.js';
 import { ExtensionType, GROUP_CODES, TLS13 } from './constants.js';
 import type { CertificateSource, CertifiedKey } from './engine.js';
@@ -33,7 +33,7 @@ export function readRecordSizeLimit(ch: ClientHello): number | undefined {
   const ext = findExtension(ch.extensions, EXT.record_size_limit);
   if (!ext) return undefined;
   const limit = decodeU16(ext, 'record_size_limit');
-  if (limit < 64) throw new TlsFatal('illegal_parameter', `record_size_limit ${limit} below 64`);
+  if (limit < 64) throw misbehaved('recordSizeLimitTooSmall', `record_size_limit ${limit} below 64`);
   return limit;
 }
 
@@ -50,9 +50,9 @@ export interface ClientHello13 {
 export function readClientHello13(ch: ClientHello): ClientHello13 {
   const versionsExt = findExtension(ch.extensions, ExtensionType.supported_versions);
   // RFC 8446 §4.2.1: without supported_versions this is TLS 1.2 or older, which we do not speak.
-  if (!versionsExt) throw new TlsFatal('protocol_version', 'client does not offer TLS 1.3');
+  if (!versionsExt) throw misbehaved('clientLacksTls13', 'client does not offer TLS 1.3');
   const versions = decodeU16List(versionsExt, 1, 2, 'supported_versions');
-  if (!versions.includes(TLS13)) throw new TlsFatal('protocol_version', 'client does not offer TLS 1.3');
+  if (!versions.includes(TLS13)) throw misbehaved('clientLacksTls13', 'client does not offer TLS 1.3');
   if (ch.compressionMethods.length !== 1 || ch.compressionMethods[0] !== 0) {
     throw new TlsFatal('illegal_parameter', 'TLS 1.3 requires the null compression method only');
   }
@@ -107,7 +107,7 @@ export function checkSecondHello(
   const rsl = (c: ClientHello) => findExtension(c.extensions, EXT.record_size_limit);
   const [before, after] = [rsl(first), rsl(ch)];
   if (before === undefined ? after !== undefined : after === undefined || !bytesEqual(before, after))
-    throw new TlsFatal('illegal_parameter', 'second ClientHello changed record_size_limit');
+    throw misbehaved('recordSizeLimitChangedAfterRetry', 'second ClientHello changed record_size_limit');
 }
 
 /** Our first group, in our order, for which the client sent a share. */

@@ -8,7 +8,7 @@
 import { keyShareLength, keyShareSeedLength, KeyExchangeError, type NamedGroup } from '../crypto/provider.js';
 import { SIGNATURE_SCHEME_CODES, type SignatureScheme } from '../certs/signing.js';
 import type { CertificateSource } from './engine.js';
-import { TlsFatal } from './alerts.js';
+import { TlsFatal, expectMessage, invalidMessage, misbehaved, unexpectedMessage } from './failures.js';
 import { bytesEqual } from './codec.js';
 import {
   ExtensionType,
@@ -139,7 +139,7 @@ export class ServerHandshake {
   onChangeCipherSpec(): void {
     if (this.state.kind === 'tls12') return this.state.machine.onChangeCipherSpec();
     // RFC 8446 §5, Appendix D.4: a compatible peer sends one; a second is not middlebox noise.
-    if (this.ccsReceived) throw new TlsFatal('unexpected_message', 'second change_cipher_spec');
+    if (this.ccsReceived) throw misbehaved('secondChangeCipherSpec', 'second change_cipher_spec');
     this.ccsReceived = true;
   }
 
@@ -149,19 +149,16 @@ export class ServerHandshake {
       case 'tls12':
         return state.machine.handle(msg);
       case 'wait-client-hello':
-        if (msg.type !== HandshakeType.client_hello)
-          throw new TlsFatal('unexpected_message', `expected ClientHello, got ${msg.type}`);
+        expectMessage(msg, HandshakeType.client_hello, 'ClientHello');
         return this.onClientHello(msg, undefined);
       case 'wait-client-hello-2':
-        if (msg.type !== HandshakeType.client_hello)
-          throw new TlsFatal('unexpected_message', `expected ClientHello, got ${msg.type}`);
+        expectMessage(msg, HandshakeType.client_hello, 'ClientHello');
         return this.onClientHello(msg, state);
       case 'wait-finished':
-        if (msg.type !== HandshakeType.finished)
-          throw new TlsFatal('unexpected_message', `expected Finished, got ${msg.type}`);
+        expectMessage(msg, HandshakeType.finished, 'Finished');
         return this.onFinished(msg, state);
       case 'done':
-        throw new TlsFatal('unexpected_message', `handshake message ${msg.type} after the handshake`);
+        throw unexpectedMessage(`handshake message ${msg.type} after the handshake`);
     }
   }
 
@@ -366,9 +363,9 @@ export class ServerHandshake {
     const expected = state.schedule.finishedVerifyData(state.clientHsSecret, this.transcript.current());
     // RFC 8446 §4.4.4: verify_data is Hash.length bytes; another length is malformed, not forged.
     if (msg.body.length !== expected.length)
-      throw new TlsFatal('decode_error', `client Finished of ${msg.body.length} bytes`);
+      throw invalidMessage(`client Finished of ${msg.body.length} bytes`);
     if (!bytesEqual(expected, msg.body))
-      throw new TlsFatal('decrypt_error', 'client Finished does not verify');
+      throw misbehaved('finishedMismatch', 'client Finished does not verify');
     this.transcript.add(msg.raw);
     this.io.setReadSecret(state.facts.suite, state.clientApSecret);
     const f = state.facts;

@@ -6,7 +6,7 @@
  * name, is passed over in silence: the handshake goes on in full.
  */
 import type { CryptoProvider, HashName } from '../crypto/provider.js';
-import { TlsFatal } from './alerts.js';
+import { TlsFatal, misbehaved } from './failures.js';
 import { Reader, bytesEqual } from './codec.js';
 import {
   CIPHER_SUITES,
@@ -142,7 +142,7 @@ export function verifyBinder(
   );
   const expected = schedule.binder(candidate.state.psk, hash);
   if (!bytesEqual(expected, offer.binders[candidate.index]!))
-    throw new TlsFatal('decrypt_error', 'PSK binder does not verify');
+    throw misbehaved('binderMismatch', 'PSK binder does not verify');
 }
 
 export interface TicketIssue {

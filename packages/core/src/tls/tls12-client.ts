@@ -7,7 +7,7 @@
  */
 import { keyShareLength, keyShareSeedLength, KeyExchangeError, type NamedGroup } from '../crypto/provider.js';
 import { verifyServerChainSync } from '../certs/verify.js';
-import { TlsFatal } from './alerts.js';
+import { TlsFatal, expectMessage, invalidMessage, misbehaved, unexpectedMessage } from './failures.js';
 import { bytesEqual } from './codec.js';
 import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, ExtensionType, HandshakeType, groupByCode } from './constants.js';
 import type { ClientHandshakeConfig } from './client-handshake.js';
@@ -132,15 +132,14 @@ export class Tls12ClientHandshake {
   onChangeCipherSpec(): void {
     const state = this.state;
     if (state.kind !== 'wait-change-cipher-spec')
-      throw new TlsFatal('unexpected_message', 'unexpected change_cipher_spec');
+      throw misbehaved('unexpectedChangeCipherSpec', 'unexpected change_cipher_spec');
     this.protect('read', state.n.suite, state.keys.server);
     this.state = { kind: 'wait-finished', n: state.n, keys: state.keys, peer: state.peer };
   }
 
   /** RFC 5246 §7.4.1.3, checked against what we offered. */
   onServerHello(msg: HandshakeMessage, sh: ServerHello): void {
-    if (this.state.kind !== 'wait-server-hello')
-      throw new TlsFatal('unexpected_message', 'second ServerHello');
+    if (this.state.kind !== 'wait-server-hello') throw misbehaved('secondServerHello', 'second ServerHello');
     this.io.pinRecordVersion12?.();
     // RFC 8446 §4.1.3: a TLS 1.3 server sets these when it negotiates lower; someone removed our 1.3 offer.
     const tail = sh.random.subarray(24);
@@ -170,7 +169,7 @@ export class Tls12ClientHandshake {
     const ems = findExtension(sh.extensions, EXT12.extended_master_secret);
     if (!ems)
       throw new TlsFatal('handshake_failure', 'server does not support extended master secret (RFC 7627)');
-    if (ems.length !== 0) throw new TlsFatal('decode_error', 'extended_master_secret must be empty');
+    if (ems.length !== 0) throw invalidMessage('extended_master_secret must be empty');
     const ri = findExtension(sh.extensions, EXT12.renegotiation_info);
     // RFC 5746 §3.4: the initial handshake's renegotiated_connection is empty.
     if (!ri)
@@ -181,8 +180,7 @@ export class Tls12ClientHandshake {
     if (formats && !decodeEcPointFormats(formats).includes(0))
       throw new TlsFatal('illegal_parameter', 'server does not accept uncompressed points');
     const sni = findExtension(sh.extensions, ExtensionType.server_name);
-    if (sni && sni.length !== 0)
-      throw new TlsFatal('decode_error', 'server_name in ServerHello must be empty');
+    if (sni && sni.length !== 0) throw invalidMessage('server_name in ServerHello must be empty');
     let alpn: string | undefined;
     const alpnExt = findExtension(sh.extensions, ExtensionType.alpn);
     if (alpnExt) {
@@ -201,15 +199,12 @@ export class Tls12ClientHandshake {
     // RFC 5246 §7.4.1.1: a HelloRequest during a handshake is ignored, and is not in the transcript.
     if (msg.type === HandshakeType12.hello_request && state.kind !== 'done')
       return expectEmptyBody(msg.body, 'HelloRequest');
-    const expect = (type: number, name: string) => {
-      if (msg.type !== type)
-        throw new TlsFatal('unexpected_message', `expected ${name}, got handshake type ${msg.type}`);
-    };
+    const expect = (type: number, name: string) => expectMessage(msg, type, name);
     switch (state.kind) {
       case 'wait-server-hello':
       case 'wait-change-cipher-spec':
       case 'done':
-        throw new TlsFatal('unexpected_message', `handshake message ${msg.type} not expected now`);
+        throw unexpectedMessage(`handshake message ${msg.type} not expected now`);
       case 'wait-certificate':
         expect(HandshakeType.certificate, 'Certificate');
         return this.onCertificate(msg, state);
@@ -232,7 +227,7 @@ export class Tls12ClientHandshake {
     state: Extract<Client12State, { kind: 'wait-certificate' }>,
   ): void {
     const chain = decodeCertificate12(msg.body);
-    if (chain.length === 0) throw new TlsFatal('decode_error', 'server sent an empty certificate list');
+    if (chain.length === 0) throw invalidMessage('server sent an empty certificate list');
     let auth;
     try {
       auth = certificateAuth(chain[0]!);
@@ -278,7 +273,7 @@ export class Tls12ClientHandshake {
     } catch (err) {
       throw new TlsFatal('bad_certificate', `cannot read the server certificate: ${(err as Error).message}`);
     }
-    if (!ok) throw new TlsFatal('decrypt_error', 'ServerKeyExchange signature does not verify');
+    if (!ok) throw misbehaved('signatureMismatch', 'ServerKeyExchange signature does not verify');
     this.transcript.add(msg.raw);
     this.state = {
       kind: 'wait-server-hello-done',
@@ -355,7 +350,7 @@ export class Tls12ClientHandshake {
       this.transcript.current(),
     );
     if (!bytesEqual(expected, decodeFinished12(msg.body)))
-      throw new TlsFatal('decrypt_error', 'server Finished does not verify');
+      throw misbehaved('finishedMismatch', 'server Finished does not verify');
     this.transcript.add(msg.raw);
     this.state = { kind: 'done' };
     const provider = this.io.provider;

@@ -4,7 +4,7 @@
  * ServerHelloDone, HelloRequest, and the 1.2-only extension bodies. Strict as messages.ts is:
  * any length mismatch is a decode_error.
  */
-import { TlsFatal, decodeError } from './alerts.js';
+import { TlsFatal, decodeError } from './failures.js';
 import { Reader, Writer, concatBytes } from './codec.js';
 import { HandshakeType } from './constants.js';
 import { encodeHandshake } from './messages.js';

@@ -12,7 +12,7 @@ import {
   type KeyShareSecret,
   type NamedGroup,
 } from '../crypto/provider.js';
-import { TlsFatal } from './alerts.js';
+import { TlsFatal, expectMessage, invalidMessage, misbehaved, unexpectedMessage } from './failures.js';
 import { bytesEqual } from './codec.js';
 import { DOWNGRADE_TLS12, ExtensionType, GROUP_CODES, HandshakeType, TLS13 } from './constants.js';
 import { Transcript, type HandshakeIo, type HandshakeMessage } from './handshake-common.js';
@@ -111,7 +111,7 @@ export class Tls12ServerHandshake {
   onChangeCipherSpec(): void {
     const state = this.state;
     if (state.kind !== 'wait-change-cipher-spec')
-      throw new TlsFatal('unexpected_message', 'unexpected change_cipher_spec');
+      throw misbehaved('unexpectedChangeCipherSpec', 'unexpected change_cipher_spec');
     this.protect('read', state.n.suite, state.keys.client);
     this.state = { kind: 'wait-finished', n: state.n, keys: state.keys };
   }
@@ -123,18 +123,16 @@ export class Tls12ServerHandshake {
         throw new TlsFatal('internal_error', 'the ClientHello goes through onClientHello');
       case 'wait-client-key-exchange':
         if (msg.type === HandshakeType.certificate)
-          throw new TlsFatal('unexpected_message', 'client certificate without a request');
-        if (msg.type !== HandshakeType12.client_key_exchange)
-          throw new TlsFatal('unexpected_message', `expected ClientKeyExchange, got ${msg.type}`);
+          throw unexpectedMessage('client certificate without a request');
+        expectMessage(msg, HandshakeType12.client_key_exchange, 'ClientKeyExchange');
         return this.onClientKeyExchange(msg, state);
       case 'wait-change-cipher-spec':
-        throw new TlsFatal('unexpected_message', `expected ChangeCipherSpec, got handshake type ${msg.type}`);
+        throw unexpectedMessage(`expected ChangeCipherSpec, got handshake message ${msg.type}`);
       case 'wait-finished':
-        if (msg.type !== HandshakeType.finished)
-          throw new TlsFatal('unexpected_message', `expected Finished, got ${msg.type}`);
+        expectMessage(msg, HandshakeType.finished, 'Finished');
         return this.onFinished(msg, state);
       case 'done':
-        throw new TlsFatal('unexpected_message', `handshake message ${msg.type} after the handshake`);
+        throw unexpectedMessage(`handshake message ${msg.type} after the handshake`);
     }
   }
 
@@ -147,15 +145,14 @@ export class Tls12ServerHandshake {
 
   /** RFC 5246 §7.4.1.2–§7.4.5: answer the ClientHello with the whole server flight. */
   onClientHello(msg: HandshakeMessage, ch: ClientHello): void {
-    if (this.state.kind !== 'wait-client-hello')
-      throw new TlsFatal('unexpected_message', 'second ClientHello');
+    if (this.state.kind !== 'wait-client-hello') throw misbehaved('secondClientHello', 'second ClientHello');
     // RFC 5246 §7.4.1.2: the null method must be among those offered; we never compress (CRIME).
     if (!ch.compressionMethods.includes(0))
       throw new TlsFatal('illegal_parameter', 'null compression not offered');
     // RFC 7627 §5.3: a server may refuse a full handshake without extended_master_secret; we do.
     const ems = findExtension(ch.extensions, EXT12.extended_master_secret);
     if (!ems) throw new TlsFatal('handshake_failure', 'extended_master_secret is required (RFC 7627)');
-    if (ems.length !== 0) throw new TlsFatal('decode_error', 'extended_master_secret must be empty');
+    if (ems.length !== 0) throw invalidMessage('extended_master_secret must be empty');
     // RFC 5746 §3.6: an initial ClientHello's renegotiated_connection must be empty.
     const ri = findExtension(ch.extensions, EXT12.renegotiation_info);
     if (ri && decodeRenegotiationInfo(ri).length !== 0)
@@ -269,7 +266,7 @@ export class Tls12ServerHandshake {
       this.transcript.current(),
     );
     if (!bytesEqual(expected, decodeFinished12(msg.body)))
-      throw new TlsFatal('decrypt_error', 'client Finished does not verify');
+      throw misbehaved('finishedMismatch', 'client Finished does not verify');
     this.transcript.add(msg.raw);
     this.io.sendChangeCipherSpec();
     this.protect('write', n.suite, keys.server);

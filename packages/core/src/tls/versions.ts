@@ -3,7 +3,7 @@
  * fallback detection (RFC 7507 §3) and the version-intolerance rules: a ClientHello without
  * supported_versions whose client_version is 0x0304 or higher gets TLS 1.2, never an error.
  */
-import { TlsFatal } from './alerts.js';
+import { misbehaved } from './failures.js';
 import { ExtensionType, TLS12, TLS13 } from './constants.js';
 import type { TlsVersion } from './engine.js';
 import { decodeU16List, findExtension, type ClientHello } from './messages.js';
@@ -56,20 +56,20 @@ export function chooseServerVersion(ch: ClientHello, range: VersionRange): numbe
   // supported_versions; values above it are ignored there (§4.2.1), as real TLS 1.0/1.1-era
   // record layers send 0x0301.
   if (ch.legacyVersion <= SSL3)
-    throw new TlsFatal('protocol_version', `ClientHello legacy_version 0x${hex4(ch.legacyVersion)}`);
+    throw misbehaved('legacyVersionTooLow', `ClientHello legacy_version 0x${hex4(ch.legacyVersion)}`);
   const { versions, highest } = offeredVersions(ch);
   const chosen = [TLS13, TLS12].find((v) => v >= range.min && v <= range.max && versions.includes(v));
   // RFC 8446 §4.2.1 / RFC 5246 §E.1: SSL 3.0, TLS 1.0 and 1.1 end here, with or without
   // TLS_FALLBACK_SCSV: below our minimum there is no version to fall back to (OpenSSL agrees).
   if (chosen === undefined)
-    throw new TlsFatal(
-      'protocol_version',
+    throw misbehaved(
+      'noCommonVersion',
       `no protocol version in common (client offers up to 0x${hex4(highest)})`,
     );
   // RFC 7507 §3: a fallback retry below what we support means someone interfered.
   if (ch.cipherSuites.includes(TLS_FALLBACK_SCSV) && highest < range.max)
-    throw new TlsFatal(
-      'inappropriate_fallback',
+    throw misbehaved(
+      'inappropriateFallback',
       `client fell back to 0x${hex4(highest)} though we support 0x${hex4(range.max)}`,
     );
   return chosen;
