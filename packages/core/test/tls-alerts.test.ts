@@ -10,6 +10,7 @@ import type { NamedGroup } from '../src/crypto/provider.js';
 import { TlsConnection, type TlsEvent } from '../src/tls/connection.js';
 import { ContentType, ExtensionType, HandshakeType, MAX_CLIENT_HELLO } from '../src/tls/constants.js';
 import type { TlsVersion } from '../src/tls/engine.js';
+import { PEER_MISBEHAVED, alertFor, type PeerMisbehaved, type TlsFailure } from '../src/tls/failures.js';
 import {
   decodeClientHello,
   encodeClientHello,
@@ -100,6 +101,11 @@ function fatalOf(events: TlsEvent[]): TlsEvent & { type: 'fatal' } {
  * the server's output is the alert record alone.
  */
 function refusedHello(key: CertifiedKey, ch: ClientHello, o: ServerOptions = {}): string {
+  return refusal(key, ch, o).alert;
+}
+
+/** The same, returning the whole fatal event (with its typed failure). */
+function refusal(key: CertifiedKey, ch: ClientHello, o: ServerOptions = {}) {
   const server = newServer(key, o);
   server.receive(handshakeRecords(encodeClientHello(ch)));
   const out = records(Buffer.concat(server.takeOutput()));
@@ -109,8 +115,10 @@ function refusedHello(key: CertifiedKey, ch: ClientHello, o: ServerOptions = {})
     [ContentType.alert],
     'the alert comes before any ServerHello',
   );
-  return fatal.alert;
+  return fatal;
 }
+
+const rule = (r: PeerMisbehaved): TlsFailure => ({ kind: 'peer-misbehaved', rule: r });
 
 /** Feeds one ClientHello; asserts the server answered it with a ServerHello. */
 function acceptedHello(key: CertifiedKey, ch: ClientHello, o: ServerOptions = {}): void {
@@ -168,6 +176,34 @@ describe('TLS alerts: which failure gets which alert', function () {
   let key: CertifiedKey;
   before(async () => {
     key = await generateSelfSigned({ hostname: 'localhost' });
+  });
+
+  describe('the typed causes behind the alerts (failures.ts)', () => {
+    it('each named rule maps to its alert through the one map', () => {
+      for (const [name, alert] of Object.entries(PEER_MISBEHAVED))
+        assert.equal(alertFor(rule(name as PeerMisbehaved)), alert);
+      assert.equal(alertFor({ kind: 'invalid-message' }), 'decode_error');
+      assert.equal(alertFor({ kind: 'unexpected-message' }), 'unexpected_message');
+      assert.equal(
+        alertFor({ kind: 'certificate-rejected', reason: 'certificate has expired' }),
+        'certificate_expired',
+      );
+      assert.equal(alertFor({ kind: 'certificate-rejected', reason: 'no trust anchor' }), 'unknown_ca');
+    });
+
+    it('a refused legacy_version is legacyVersionTooLow, a short record_size_limit recordSizeLimitTooSmall', () => {
+      assert.deepEqual(
+        refusal(key, { ...clientHello(), legacyVersion: 0x0300 }).failure,
+        rule('legacyVersionTooLow'),
+      );
+      assert.deepEqual(
+        refusal(key, withExt(clientHello(), RSL, Uint8Array.of(0, 63))).failure,
+        rule('recordSizeLimitTooSmall'),
+      );
+      assert.deepEqual(refusal(key, withExt(clientHello(), RSL, new Uint8Array(0))).failure, {
+        kind: 'invalid-message',
+      });
+    });
   });
 
   describe('ClientHello legacy_version (RFC 8446 §4.1.2, Appendix D.5)', () => {
@@ -288,7 +324,9 @@ describe('TLS alerts: which failure gets which alert', function () {
         'the first is dropped',
       );
       server.receive(ccs);
-      assert.equal(fatalOf(server.takeEvents()).alert, 'unexpected_message');
+      const fatal = fatalOf(server.takeEvents());
+      assert.equal(fatal.alert, 'unexpected_message');
+      assert.deepEqual(fatal.failure, rule('secondChangeCipherSpec'));
     });
   });
 
@@ -296,7 +334,9 @@ describe('TLS alerts: which failure gets which alert', function () {
     it('answers an empty alert record with unexpected_message', () => {
       const { server, seal } = established(key);
       server.receive(seal(ContentType.alert, new Uint8Array(0)));
-      assert.equal(fatalOf(server.takeEvents()).alert, 'unexpected_message');
+      const fatal = fatalOf(server.takeEvents());
+      assert.equal(fatal.alert, 'unexpected_message');
+      assert.deepEqual(fatal.failure, rule('emptyAlert'));
     });
 
     it('answers a three-byte alert with decode_error', () => {
@@ -321,6 +361,7 @@ describe('TLS alerts: which failure gets which alert', function () {
         'the data is not delivered',
       );
       assert.equal(fatalOf(events).alert, 'unexpected_message');
+      assert.deepEqual(fatalOf(events).failure, rule('recordInterleavedWithHandshake'));
     });
 
     it('still takes a KeyUpdate split over two records with nothing between', () => {
@@ -368,7 +409,9 @@ describe('TLS alerts: which failure gets which alert', function () {
     });
 
     it('answers a Finished of the right length that does not verify with decrypt_error', () => {
-      assert.equal(fatalOf(finishedAs((vd) => vd.map((b) => b ^ 1))).alert, 'decrypt_error');
+      const fatal = fatalOf(finishedAs((vd) => vd.map((b) => b ^ 1)));
+      assert.equal(fatal.alert, 'decrypt_error');
+      assert.deepEqual(fatal.failure, rule('finishedMismatch'));
     });
   });
 });

@@ -7,7 +7,14 @@
  */
 import { keyShareSeedLength, type KeyShareSecret, type NamedGroup } from '../crypto/provider.js';
 import type { SignatureScheme } from '../certs/signing.js';
-import { TlsFatal, expectMessage, invalidMessage, misbehaved, unexpectedMessage } from './failures.js';
+import {
+  expectMessage,
+  internalError,
+  invalidMessage,
+  misbehaved,
+  notNegotiated,
+  unexpectedMessage,
+} from './failures.js';
 import { bytesEqual } from './codec.js';
 import {
   CIPHER_SUITES,
@@ -143,7 +150,7 @@ export class ClientHandshake {
     // RFC 8446 Appendix D.4: a non-empty session id asks for middlebox compatibility mode.
     if (this.config.middleboxCompat !== false && this.range.max >= TLS13) this.sessionId = this.io.random(32);
     const group = this.groups()[0];
-    if (!group) throw new TlsFatal('internal_error', 'no key exchange group available');
+    if (!group) throw internalError('no key exchange group available');
     if (this.range.max >= TLS13) this.offered = takeSession(this.config, this.suites(), this.now());
     this.sendClientHello(group, undefined, false, []);
   }
@@ -182,7 +189,7 @@ export class ClientHandshake {
     const extensions = this.config.extensionHook ? this.config.extensionHook('ClientHello', exts) : exts;
     const pskAt = extensions.findIndex((e) => e.type === ExtensionType.pre_shared_key);
     if (pskAt >= 0 && (pskAt !== extensions.length - 1 || !this.offered))
-      throw new TlsFatal('internal_error', 'pre_shared_key must be ours and the last extension');
+      throw internalError('pre_shared_key must be ours and the last extension');
     const hello = encodeClientHello({
       legacyVersion: 0x0303,
       random: this.random,
@@ -217,7 +224,7 @@ export class ClientHandshake {
         return this.onEncryptedExtensions(msg, state);
       case 'wait-certificate':
         if (msg.type === HandshakeType.certificate_request)
-          throw new TlsFatal('handshake_failure', 'client certificates are not supported');
+          throw notNegotiated('clientCertificatesUnsupported', 'client certificates are not supported');
         expect(HandshakeType.certificate, 'Certificate');
         return this.onCertificate(msg, state);
       case 'wait-certificate-verify':
@@ -240,7 +247,7 @@ export class ClientHandshake {
         throw misbehaved('serverLacksTls13', `server chose version 0x${sh.legacyVersion.toString(16)}`);
       // RFC 8446 §4.1.4: after a HelloRetryRequest the version is settled.
       if (state.retried)
-        throw new TlsFatal('illegal_parameter', 'TLS 1.2 ServerHello after a HelloRetryRequest');
+        throw misbehaved('badHelloRetryRequest', 'TLS 1.2 ServerHello after a HelloRetryRequest');
       const parts12 = clientHello12Parts(this.config);
       const machine = new Tls12ClientHandshake(this.io, this.config, this.transcript, {
         clientRandom: this.random,
@@ -256,12 +263,12 @@ export class ClientHandshake {
     if (isHelloRetryRequest(sh)) {
       if (state.retried) throw misbehaved('secondHelloRetryRequest', 'a second HelloRetryRequest');
       if (findExtension(sh.extensions, ExtensionType.pre_shared_key))
-        throw new TlsFatal('illegal_parameter', 'pre_shared_key in a HelloRetryRequest');
+        throw misbehaved('badHelloRetryRequest', 'pre_shared_key in a HelloRetryRequest');
       const selected = findExtension(sh.extensions, ExtensionType.key_share);
       const group = selected ? groupByCode(decodeU16(selected, 'selected_group')) : undefined;
       // RFC 8446 §4.1.4: the group must be offered and not the one we already sent a share for.
       if (!group || !this.groups().includes(group) || group === ourShare.group) {
-        throw new TlsFatal('illegal_parameter', 'HelloRetryRequest selected an unacceptable group');
+        throw misbehaved('badHelloRetryRequest', 'HelloRetryRequest selected an unacceptable group');
       }
       const cookieExt = findExtension(sh.extensions, ExtensionType.cookie);
       this.transcript.replaceWithMessageHash(suite.hash);

@@ -6,7 +6,14 @@
  */
 import type { CryptoProvider } from '../crypto/provider.js';
 import { ALERT_CODES, alertName, type AlertName } from './alerts.js';
-import { TlsFatal, invalidMessage, misbehaved, unexpectedMessage } from './failures.js';
+import {
+  TlsFatal,
+  internalError,
+  invalidMessage,
+  misbehaved,
+  unexpectedMessage,
+  type TlsFailure,
+} from './failures.js';
 import { ClientHandshake, type ClientHandshakeConfig } from './client-handshake.js';
 import {
   ContentType,
@@ -27,7 +34,8 @@ export type TlsEvent =
   | { type: 'data'; data: Uint8Array }
   /** The peer sent close_notify: no more data will come (RFC 8446 §6.1). */
   | { type: 'peer-closed' }
-  | { type: 'fatal'; alert: string; message: string; sentByPeer: boolean };
+  /** `failure`: our typed cause when we sent the alert (failures.ts); absent for the peer's. */
+  | { type: 'fatal'; alert: string; message: string; sentByPeer: boolean; failure?: TlsFailure };
 
 export type TlsConnectionOptions = {
   provider: CryptoProvider;
@@ -209,8 +217,7 @@ export class TlsConnection {
 
   /** Application data to protect and send. */
   send(data: Uint8Array): void {
-    if (this.state !== 'open' || this.writeClosed)
-      throw new TlsFatal('internal_error', 'connection is not open for writing');
+    if (this.state !== 'open' || this.writeClosed) throw internalError('connection is not open for writing');
     this.guard(() => {
       let off = 0;
       while (off < data.length) {
@@ -273,13 +280,12 @@ export class TlsConnection {
       this.flushHandshake();
     } catch (err) {
       this.pendingHandshake = [];
-      const fatal =
-        err instanceof TlsFatal ? err : new TlsFatal('internal_error', (err as Error).message ?? String(err));
-      this.fail(fatal.alert, fatal.message);
+      const fatal = err instanceof TlsFatal ? err : internalError((err as Error).message ?? String(err));
+      this.fail(fatal);
     }
   }
 
-  private fail(alert: AlertName, message: string): void {
+  private fail({ alert, message, failure }: TlsFatal): void {
     if (this.state === 'closed') return;
     try {
       this.sendAlert(alert);
@@ -287,7 +293,7 @@ export class TlsConnection {
       // The alert itself could not be protected; closing is all that is left.
     }
     this.state = 'closed';
-    this.events.push({ type: 'fatal', alert, message, sentByPeer: false });
+    this.events.push({ type: 'fatal', alert, message, sentByPeer: false, failure });
   }
 
   private sendAlert(alert: AlertName): void {

@@ -2,7 +2,8 @@
  * Why a TLS connection failed, as a typed cause, and the one place that chooses the alert each
  * cause sends (RFC 8446 §6.2). The state machines say what went wrong; which alert a peer gets
  * for it (the RFC's, or what tlsfuzzer and OpenSSL expect where the RFC leaves room) is a row
- * of `PEER_MISBEHAVED` or a case of `alertFor`, pinned by tls-alerts.test.ts.
+ * of `PEER_MISBEHAVED` or `NOT_NEGOTIATED`, or a case of `alertFor`; tls-alerts.test.ts pins
+ * them. rustls keeps the same split (error enums, converted to alerts in one function).
  */
 import type { AlertName } from './alerts.js';
 
@@ -31,6 +32,33 @@ export const PEER_MISBEHAVED = {
   secondHelloRetryRequest: 'unexpected_message',
   secondServerHello: 'unexpected_message',
   secondClientHello: 'unexpected_message',
+  // Fields that parse but carry a value the protocol forbids (RFC 8446 §4.1.2–§4.2, §4.6.3;
+  // RFC 5246 §7.4.1; RFC 8422 §5.1).
+  selectedNotOffered: 'illegal_parameter',
+  sessionIdNotEchoed: 'illegal_parameter',
+  compressionNotNull: 'illegal_parameter',
+  badKeyShare: 'illegal_parameter',
+  duplicateEntry: 'illegal_parameter',
+  badKeyUpdate: 'illegal_parameter',
+  badHelloRetryRequest: 'illegal_parameter',
+  secondHelloChanged: 'illegal_parameter',
+  pskNotLast: 'illegal_parameter',
+  certificateRequestContextNotEmpty: 'illegal_parameter',
+  uncompressedPointsRefused: 'illegal_parameter',
+  curveTypeNotNamed: 'illegal_parameter',
+  pskBinderCountMismatch: 'illegal_parameter',
+  downgradeDetected: 'illegal_parameter',
+  // Extensions (RFC 8446 §4.2, §9.2; RFC 5746 §3.4).
+  missingExtension: 'missing_extension',
+  unsolicitedExtension: 'unsupported_extension',
+  renegotiationInfoNotEmpty: 'handshake_failure',
+  // The record layer (RFC 8446 §5.1, §5.2; RFC 5246 §6.2).
+  recordVersionChanged: 'protocol_version',
+  recordOverflow: 'record_overflow',
+  badRecordMac: 'bad_record_mac',
+  // The peer's certificate (RFC 8446 §4.4.2; RFC 8422 §5.3).
+  unreadableCertificate: 'bad_certificate',
+  certificateDoesNotFitSuite: 'unsupported_certificate',
   // Cryptographic checks that failed on well-formed input (RFC 8446 §4.4.3, §4.4.4, §4.2.11).
   finishedMismatch: 'decrypt_error',
   signatureMismatch: 'decrypt_error',
@@ -39,14 +67,32 @@ export const PEER_MISBEHAVED = {
 
 export type PeerMisbehaved = keyof typeof PEER_MISBEHAVED;
 
+/** Nothing wrong on either side, but nothing in common either (RFC 8446 §4.1.1, §6.2). */
+export const NOT_NEGOTIATED = {
+  noCommonCipherSuite: 'handshake_failure',
+  noCommonGroup: 'handshake_failure',
+  noCommonSignatureScheme: 'handshake_failure',
+  noCommonApplicationProtocol: 'no_application_protocol',
+  /** RFC 7627 §5.3: we require extended master secret in TLS 1.2. */
+  extendedMasterSecretRequired: 'handshake_failure',
+  /** RFC 5746 §4.1: our client requires secure renegotiation support (we never renegotiate). */
+  secureRenegotiationRequired: 'handshake_failure',
+  clientCertificatesUnsupported: 'handshake_failure',
+} as const satisfies Record<string, AlertName>;
+
+export type NotNegotiated = keyof typeof NOT_NEGOTIATED;
+
 export type TlsFailure =
   /** Bytes that do not parse as the message they claim to be, or have the wrong length. */
   | { readonly kind: 'invalid-message' }
   /** A message or record that is well formed but not one the state allows now. */
   | { readonly kind: 'unexpected-message' }
   | { readonly kind: 'peer-misbehaved'; readonly rule: PeerMisbehaved }
-  /** A site that still names its alert itself (not yet given a typed cause). */
-  | { readonly kind: 'alert'; readonly alert: AlertName };
+  | { readonly kind: 'not-negotiated'; readonly what: NotNegotiated }
+  /** Path validation or the name check failed (client side, verification required). */
+  | { readonly kind: 'certificate-rejected'; readonly reason: string }
+  /** Our own bug or misuse, never the peer's doing. */
+  | { readonly kind: 'internal' };
 
 /** The one map from cause to alert. */
 export function alertFor(failure: TlsFailure): AlertName {
@@ -57,8 +103,17 @@ export function alertFor(failure: TlsFailure): AlertName {
       return 'unexpected_message';
     case 'peer-misbehaved':
       return PEER_MISBEHAVED[failure.rule];
-    case 'alert':
-      return failure.alert;
+    case 'not-negotiated':
+      return NOT_NEGOTIATED[failure.what];
+    case 'certificate-rejected':
+      // RFC 8446 §6.2: the most specific certificate alert the verifier's reason allows.
+      return /expired|not yet valid/i.test(failure.reason)
+        ? 'certificate_expired'
+        : /trust|anchor|issuer|self.signed/i.test(failure.reason)
+          ? 'unknown_ca'
+          : 'bad_certificate';
+    case 'internal':
+      return 'internal_error';
   }
 }
 
@@ -70,11 +125,11 @@ export class TlsFatal extends Error {
   readonly failure: TlsFailure;
   readonly alert: AlertName;
 
-  constructor(failure: TlsFailure | AlertName, message: string) {
+  constructor(failure: TlsFailure, message: string) {
     super(message);
     this.name = 'TlsFatal';
-    this.failure = typeof failure === 'string' ? { kind: 'alert', alert: failure } : failure;
-    this.alert = alertFor(this.failure);
+    this.failure = failure;
+    this.alert = alertFor(failure);
   }
 }
 
@@ -91,6 +146,18 @@ export function unexpectedMessage(message: string): TlsFatal {
 
 export function misbehaved(rule: PeerMisbehaved, message: string): TlsFatal {
   return new TlsFatal({ kind: 'peer-misbehaved', rule }, message);
+}
+
+export function notNegotiated(what: NotNegotiated, message: string): TlsFatal {
+  return new TlsFatal({ kind: 'not-negotiated', what }, message);
+}
+
+export function certificateRejected(reason: string): TlsFatal {
+  return new TlsFatal({ kind: 'certificate-rejected', reason }, `server certificate rejected: ${reason}`);
+}
+
+export function internalError(message: string): TlsFatal {
+  return new TlsFatal({ kind: 'internal' }, message);
 }
 
 /** The one "expected X, got Y" check of a handshake state machine. */

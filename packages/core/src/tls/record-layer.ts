@@ -3,7 +3,7 @@
  * content type and padding, per-direction sequence numbers and nonces (§5.3).
  */
 import type { Aead, CryptoProvider } from '../crypto/provider.js';
-import { TlsFatal, invalidMessage, unexpectedMessage } from './failures.js';
+import { invalidMessage, misbehaved, unexpectedMessage } from './failures.js';
 import type { CipherSuite } from './constants.js';
 import { ContentType, MAX_CIPHERTEXT, MAX_PLAINTEXT } from './constants.js';
 import type { TrafficKeys } from './key-schedule.js';
@@ -214,13 +214,13 @@ export class RecordLayer {
     if (v0 !== 3) throw invalidMessage(`record version 0x${version.toString(16)} is not TLS`);
     // TLS 1.3 ignores legacy_record_version (§5.1); TLS 1.2 peers send the negotiated one.
     if (this.pinnedVersion !== undefined && version !== this.pinnedVersion) {
-      throw new TlsFatal(
-        'protocol_version',
+      throw misbehaved(
+        'recordVersionChanged',
         `record version 0x${version.toString(16)} after TLS 1.2 was negotiated`,
       );
     }
     if (length > (this.reader ? MAX_CIPHERTEXT : this.reader12 ? MAX_CIPHERTEXT_12 : MAX_PLAINTEXT)) {
-      throw new TlsFatal('record_overflow', `record of ${length} bytes`);
+      throw misbehaved('recordOverflow', `record of ${length} bytes`);
     }
     if (avail < 5 + length) return undefined;
     const body = this.take(5 + length).subarray(5);
@@ -258,9 +258,9 @@ export class RecordLayer {
       record.body.length & 0xff,
     );
     const inner = reader.open(aad, record.body);
-    if (!inner) throw new TlsFatal('bad_record_mac', 'record authentication failed');
+    if (!inner) throw misbehaved('badRecordMac', 'record authentication failed');
     if (inner.length > MAX_PLAINTEXT + 1)
-      throw new TlsFatal('record_overflow', `inner plaintext of ${inner.length} bytes`);
+      throw misbehaved('recordOverflow', `inner plaintext of ${inner.length} bytes`);
     let end = inner.length - 1;
     while (end >= 0 && inner[end] === 0) end--;
     if (end < 0) throw unexpectedMessage('inner plaintext has no content type');

@@ -8,7 +8,7 @@
 import { keyShareLength, keyShareSeedLength, KeyExchangeError, type NamedGroup } from '../crypto/provider.js';
 import { SIGNATURE_SCHEME_CODES, type SignatureScheme } from '../certs/signing.js';
 import type { CertificateSource } from './engine.js';
-import { TlsFatal, expectMessage, invalidMessage, misbehaved, unexpectedMessage } from './failures.js';
+import { expectMessage, invalidMessage, misbehaved, notNegotiated, unexpectedMessage } from './failures.js';
 import { bytesEqual } from './codec.js';
 import {
   ExtensionType,
@@ -191,18 +191,18 @@ export class ServerHandshake {
       clientSuites: ch.cipherSuites,
       settled: retry?.suite,
     });
-    if (!suite) throw new TlsFatal('handshake_failure', 'no cipher suite in common');
+    if (!suite) throw notNegotiated('noCommonCipherSuite', 'no cipher suite in common');
 
     const ours = this.groups();
     const chosen = chooseKeyShare(ours, shares);
     if (!chosen) {
-      if (retry) throw new TlsFatal('illegal_parameter', 'no usable key share after HelloRetryRequest');
+      if (retry) throw misbehaved('secondHelloChanged', 'no usable key share after HelloRetryRequest');
       const g = ours.find((x) => clientGroups.includes(GROUP_CODES[x]));
-      if (!g) throw new TlsFatal('handshake_failure', 'no key exchange group in common');
+      if (!g) throw notNegotiated('noCommonGroup', 'no key exchange group in common');
       return this.helloRetry(msg, ch, suite, g, earlyData);
     }
     if (chosen.share.length !== keyShareLength(chosen.group, 'client'))
-      throw new TlsFatal('illegal_parameter', `malformed ${chosen.group} key share`);
+      throw misbehaved('badKeyShare', `malformed ${chosen.group} key share`);
 
     const schedule = new KeySchedule(this.io.provider, suite);
     // RFC 8446 §4.2.11: the binder must verify before the PSK is accepted; a mismatch is fatal.
@@ -223,7 +223,7 @@ export class ServerHandshake {
         this.io.random(keyShareSeedLength(chosen.group)),
       );
     } catch (err) {
-      if (err instanceof KeyExchangeError) throw new TlsFatal('illegal_parameter', err.message);
+      if (err instanceof KeyExchangeError) throw misbehaved('badKeyShare', err.message);
       throw err;
     }
 
