@@ -11,12 +11,16 @@ import { TlsConnection, type TlsEvent } from '../src/tls/connection.js';
 import { ContentType, ExtensionType, HandshakeType, MAX_CLIENT_HELLO } from '../src/tls/constants.js';
 import type { TlsVersion } from '../src/tls/engine.js';
 import { PEER_MISBEHAVED, alertFor, type PeerMisbehaved, type TlsFailure } from '../src/tls/failures.js';
+import { encodeClientHello, type ClientHello } from '../src/tls/messages.js';
 import {
-  decodeClientHello,
-  encodeClientHello,
-  type ClientHello,
-  type Extension,
-} from '../src/tls/messages.js';
+  clientHello,
+  handshakeRecords,
+  newClient,
+  record,
+  records,
+  withExt,
+  without,
+} from './helpers/tls-hello.js';
 
 const RSL = 28;
 const FALLBACK_SCSV = 0x5600;
@@ -37,57 +41,6 @@ function newServer(key: CertifiedKey, o: ServerOptions = {}): TlsConnection {
       groups: o.groups,
     },
   });
-}
-
-function newClient(
-  o: { hook?: (exts: Extension[]) => Extension[]; groups?: NamedGroup[]; maxVersion?: TlsVersion } = {},
-) {
-  return new TlsConnection({
-    role: 'client',
-    provider: defaultProvider,
-    client: {
-      serverName: 'localhost',
-      rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
-      maxVersion: o.maxVersion ?? 'TLSv1.3',
-      groups: o.groups,
-      extensionHook: o.hook ? (_point, exts) => o.hook!(exts) : undefined,
-    },
-  });
-}
-
-/** Splits plaintext records (the handshake's first flight is unprotected). */
-function records(bytes: Uint8Array): Array<{ type: number; body: Uint8Array }> {
-  const out = [];
-  for (let off = 0; off + 5 <= bytes.length;) {
-    const len = (bytes[off + 3]! << 8) | bytes[off + 4]!;
-    out.push({ type: bytes[off]!, body: bytes.subarray(off + 5, off + 5 + len) });
-    off += 5 + len;
-  }
-  return out;
-}
-
-function record(type: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(5 + body.length);
-  out.set([type, 3, 3, body.length >> 8, body.length & 0xff]);
-  out.set(body, 5);
-  return out;
-}
-
-/** Handshake bytes in records of at most 2^14 bytes (RFC 8446 §5.1). */
-function handshakeRecords(message: Uint8Array): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (let off = 0; off < message.length; off += 1 << 14)
-    parts.push(record(ContentType.handshake, message.subarray(off, off + (1 << 14))));
-  return Buffer.concat(parts);
-}
-
-/** Our client's real ClientHello, decoded, for a test to rewrite. */
-function clientHello(o: Parameters<typeof newClient>[0] = {}): ClientHello {
-  const c = newClient(o);
-  c.start();
-  const [rec] = records(Buffer.concat(c.takeOutput()));
-  return decodeClientHello(rec!.body.subarray(4));
 }
 
 function fatalOf(events: TlsEvent[]): TlsEvent & { type: 'fatal' } {
@@ -134,16 +87,6 @@ function acceptedHello(key: CertifiedKey, ch: ClientHello, o: ServerOptions = {}
   assert.equal(first?.type, ContentType.handshake);
   assert.equal(first?.body[0], HandshakeType.server_hello);
 }
-
-const withExt = (ch: ClientHello, type: number, data: Uint8Array): ClientHello => ({
-  ...ch,
-  extensions: [...ch.extensions.filter((e) => e.type !== type), { type, data }],
-});
-
-const without = (ch: ClientHello, type: number): ClientHello => ({
-  ...ch,
-  extensions: ch.extensions.filter((e) => e.type !== type),
-});
 
 /** A client and server run to completion in memory; the client's record layer forges records. */
 function established(key: CertifiedKey) {
