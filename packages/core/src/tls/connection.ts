@@ -14,6 +14,7 @@ import {
   unexpectedMessage,
   type TlsFailure,
 } from './failures.js';
+import { concatBytes } from './codec.js';
 import { ClientHandshake, type ClientHandshakeConfig } from './client-handshake.js';
 import {
   ContentType,
@@ -326,7 +327,7 @@ export class TlsConnection {
 
   private onHandshakeBytes(content: Uint8Array): void {
     if (content.length === 0) throw misbehaved('emptyHandshakeRecord', 'empty handshake record');
-    let buf = this.handshakeBuffer.length ? concat(this.handshakeBuffer, content) : content;
+    let buf = this.handshakeBuffer.length ? concatBytes([this.handshakeBuffer, content]) : content;
     while (buf.length >= 4) {
       const len = (buf[1]! << 16) | (buf[2]! << 8) | buf[3]!;
       const cap = buf[0] === HandshakeType.client_hello ? MAX_CLIENT_HELLO : MAX_HANDSHAKE_MESSAGE;
@@ -403,7 +404,7 @@ export class TlsConnection {
     this.pendingHandshake = [];
     this.records.protect(
       ContentType.handshake,
-      messages.length === 1 ? messages[0]! : concatAll(messages),
+      messages.length === 1 ? messages[0]! : concatBytes(messages),
       this.output,
     );
   }
@@ -414,21 +415,4 @@ export class TlsConnection {
     this.recordsUnderKey = 0;
     this.records.setWriteKeys(this.suite!, this.scheduleFor(this.suite!).trafficKeys(this.writeSecret));
   }
-}
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
