@@ -1,7 +1,5 @@
 /**
- * TLS alerts (RFC 8446 §6) and the error that carries one out of the state machines. Every
- * failure inside the sans-I/O core becomes a `TlsFatal`, which the connection turns into an
- * alert record and a close; nothing else escapes.
+ * TLS alerts (RFC 8446 §6): names and codes. Which failure sends which alert is failures.ts.
  */
 export const ALERT_CODES = {
   close_notify: 0,
@@ -41,19 +39,4 @@ const NAMES = new Map<number, AlertName>(Object.entries(ALERT_CODES).map(([k, v]
 
 export function alertName(code: number): string {
   return NAMES.get(code) ?? `alert_${code}`;
-}
-
-export class TlsFatal extends Error {
-  constructor(
-    readonly alert: AlertName,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TlsFatal';
-  }
-}
-
-/** Shorthand for the common strict-parsing failure. */
-export function decodeError(message: string): TlsFatal {
-  return new TlsFatal('decode_error', message);
 }

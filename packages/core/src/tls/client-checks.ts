@@ -7,7 +7,7 @@
 import { KeyExchangeError, keyShareLength, type KeyShareSecret } from '../crypto/provider.js';
 import { schemeFromCode, verifySignature, type SignatureScheme } from '../certs/signing.js';
 import { verifyServerChainSync } from '../certs/verify.js';
-import { TlsFatal } from './alerts.js';
+import { certificateRejected, invalidMessage, misbehaved } from './failures.js';
 import { bytesEqual } from './codec.js';
 import { ExtensionType, GROUP_CODES, TLS13, suiteByCode, type CipherSuite } from './constants.js';
 import { certificateVerifyContent } from './handshake-common.js';
@@ -30,16 +30,16 @@ export function checkServerHello13(
   offered13: boolean,
   suites: readonly CipherSuite[],
 ): CipherSuite {
-  if (!bytesEqual(sh.sessionId, sessionId)) throw new TlsFatal('illegal_parameter', 'session id not echoed');
-  if (sh.compressionMethod !== 0) throw new TlsFatal('illegal_parameter', 'compression method must be null');
+  if (!bytesEqual(sh.sessionId, sessionId)) throw misbehaved('sessionIdNotEchoed', 'session id not echoed');
+  if (sh.compressionMethod !== 0) throw misbehaved('compressionNotNull', 'compression method must be null');
   const versions = findExtension(sh.extensions, ExtensionType.supported_versions);
   // RFC 8446 §4.1.3: without supported_versions the server chose TLS 1.2 or older.
-  if (!versions) throw new TlsFatal('protocol_version', 'server does not speak TLS 1.3');
+  if (!versions) throw misbehaved('serverLacksTls13', 'server does not speak TLS 1.3');
   if (decodeU16(versions, 'supported_versions') !== TLS13 || !offered13)
-    throw new TlsFatal('illegal_parameter', 'server selected a version we did not offer');
+    throw misbehaved('selectedNotOffered', 'server selected a version we did not offer');
   const suite = suiteByCode(sh.cipherSuite);
   if (!suite || !suites.some((s) => s.code === suite.code))
-    throw new TlsFatal('illegal_parameter', 'server selected a cipher suite we did not offer');
+    throw misbehaved('selectedNotOffered', 'server selected a cipher suite we did not offer');
   const allowed: number[] = [
     ExtensionType.supported_versions,
     ExtensionType.key_share,
@@ -48,7 +48,7 @@ export function checkServerHello13(
   ];
   for (const e of sh.extensions) {
     if (!allowed.includes(e.type))
-      throw new TlsFatal('unsupported_extension', `unexpected extension ${e.type} in ServerHello`);
+      throw misbehaved('unsolicitedExtension', `unexpected extension ${e.type} in ServerHello`);
   }
   return suite;
 }
@@ -56,16 +56,16 @@ export function checkServerHello13(
 /** RFC 8446 §4.2.8: the server's share, for our group, of the right size; returns the shared secret. */
 export function completeKeyShare(sh: ServerHello, ours: KeyShareSecret): Uint8Array {
   const shareExt = findExtension(sh.extensions, ExtensionType.key_share);
-  if (!shareExt) throw new TlsFatal('missing_extension', 'ServerHello without key_share');
+  if (!shareExt) throw misbehaved('missingExtension', 'ServerHello without key_share');
   const entry = decodeServerKeyShare(shareExt);
   if (entry.group !== GROUP_CODES[ours.group])
-    throw new TlsFatal('illegal_parameter', 'server key share is for another group');
+    throw misbehaved('badKeyShare', 'server key share is for another group');
   if (entry.keyExchange.length !== keyShareLength(ours.group, 'server'))
-    throw new TlsFatal('illegal_parameter', 'malformed server key share');
+    throw misbehaved('badKeyShare', 'malformed server key share');
   try {
     return ours.complete(entry.keyExchange);
   } catch (err) {
-    if (err instanceof KeyExchangeError) throw new TlsFatal('illegal_parameter', err.message);
+    if (err instanceof KeyExchangeError) throw misbehaved('badKeyShare', err.message);
     throw err;
   }
 }
@@ -80,12 +80,12 @@ export function readEncryptedExtensions(
   sentTypes: ReadonlySet<number>,
 ): string | undefined {
   if (findExtension(exts, ExtensionType.early_data) && !sentTypes.has(ExtensionType.early_data))
-    throw new TlsFatal('unsupported_extension', 'early_data accepted but never offered');
+    throw misbehaved('unsolicitedExtension', 'early_data accepted but never offered');
   const alpnExt = findExtension(exts, ExtensionType.alpn);
   if (!alpnExt) return undefined;
   const list = decodeAlpn(alpnExt);
   if (list.length !== 1 || !alpnProtocols?.includes(list[0]!))
-    throw new TlsFatal('illegal_parameter', 'server chose an ALPN protocol we did not offer');
+    throw misbehaved('selectedNotOffered', 'server chose an ALPN protocol we did not offer');
   return list[0];
 }
 
@@ -93,8 +93,8 @@ export function readEncryptedExtensions(
 export function readServerCertificate(body: Uint8Array): Uint8Array[] {
   const cert = decodeCertificate(body);
   if (cert.context.length !== 0)
-    throw new TlsFatal('illegal_parameter', 'certificate_request_context must be empty');
-  if (cert.entries.length === 0) throw new TlsFatal('decode_error', 'server sent an empty certificate list');
+    throw misbehaved('certificateRequestContextNotEmpty', 'certificate_request_context must be empty');
+  if (cert.entries.length === 0) throw invalidMessage('server sent an empty certificate list');
   return cert.entries.map((e) => e.data);
 }
 
@@ -108,15 +108,18 @@ export function checkCertificateVerify(
   const cv = decodeCertificateVerify(body);
   const scheme = schemeFromCode(cv.scheme);
   if (!scheme || !OUR_SCHEMES.includes(scheme))
-    throw new TlsFatal('illegal_parameter', `signature scheme 0x${cv.scheme.toString(16)} was not offered`);
+    throw misbehaved('selectedNotOffered', `signature scheme 0x${cv.scheme.toString(16)} was not offered`);
   const content = certificateVerifyContent('server', transcriptHash);
   let ok: boolean;
   try {
     ok = verifySignature(leaf, scheme, content, cv.signature, { minRsaBits });
   } catch (err) {
-    throw new TlsFatal('bad_certificate', `cannot read the server certificate: ${(err as Error).message}`);
+    throw misbehaved(
+      'unreadableCertificate',
+      `cannot read the server certificate: ${(err as Error).message}`,
+    );
   }
-  if (!ok) throw new TlsFatal('decrypt_error', 'CertificateVerify signature does not verify');
+  if (!ok) throw misbehaved('signatureMismatch', 'CertificateVerify signature does not verify');
   return scheme;
 }
 
@@ -135,12 +138,7 @@ export function checkServerChain(
   const verdict = verifyServerChainSync([...chain], { ca: c.ca, serverName: c.serverName, now: c.now });
   if (!verdict.ok && c.rejectUnauthorized) {
     const reason = verdict.reason ?? 'certificate rejected';
-    const alert = /expired|not yet valid/i.test(reason)
-      ? 'certificate_expired'
-      : /trust|anchor|issuer|self.signed/i.test(reason)
-        ? 'unknown_ca'
-        : 'bad_certificate';
-    throw new TlsFatal(alert, `server certificate rejected: ${reason}`);
+    throw certificateRejected(reason);
   }
   return verdict;
 }

@@ -7,7 +7,14 @@
  */
 import { keyShareSeedLength, type KeyShareSecret, type NamedGroup } from '../crypto/provider.js';
 import type { SignatureScheme } from '../certs/signing.js';
-import { TlsFatal } from './alerts.js';
+import {
+  expectMessage,
+  internalError,
+  invalidMessage,
+  misbehaved,
+  notNegotiated,
+  unexpectedMessage,
+} from './failures.js';
 import { bytesEqual } from './codec.js';
 import {
   CIPHER_SUITES,
@@ -103,6 +110,7 @@ export class ClientHandshake {
   private firstHello: Uint8Array | undefined;
   /** Extension types of the ClientHello as sent (after the hook): what the server may answer. */
   private sentTypes = new Set<number>();
+  private ccsReceived = false;
   /** After the handshake, with a session cache: what turns a NewSessionTicket into a session. */
   private ticketing:
     { schedule: KeySchedule; resumptionMasterSecret: Uint8Array; facts: HandshakeFacts } | undefined;
@@ -126,7 +134,10 @@ export class ClientHandshake {
 
   /** A change_cipher_spec arrived: meaningful in TLS 1.2 only (RFC 5246 §7.1). */
   onChangeCipherSpec(): void {
-    if (this.state.kind === 'tls12') this.state.machine.onChangeCipherSpec();
+    if (this.state.kind === 'tls12') return this.state.machine.onChangeCipherSpec();
+    // RFC 8446 §5, Appendix D.4: a compatible peer sends one; a second is not middlebox noise.
+    if (this.ccsReceived) throw misbehaved('secondChangeCipherSpec', 'second change_cipher_spec');
+    this.ccsReceived = true;
   }
 
   private groups(): NamedGroup[] {
@@ -139,7 +150,7 @@ export class ClientHandshake {
     // RFC 8446 Appendix D.4: a non-empty session id asks for middlebox compatibility mode.
     if (this.config.middleboxCompat !== false && this.range.max >= TLS13) this.sessionId = this.io.random(32);
     const group = this.groups()[0];
-    if (!group) throw new TlsFatal('internal_error', 'no key exchange group available');
+    if (!group) throw internalError('no key exchange group available');
     if (this.range.max >= TLS13) this.offered = takeSession(this.config, this.suites(), this.now());
     this.sendClientHello(group, undefined, false, []);
   }
@@ -178,7 +189,7 @@ export class ClientHandshake {
     const extensions = this.config.extensionHook ? this.config.extensionHook('ClientHello', exts) : exts;
     const pskAt = extensions.findIndex((e) => e.type === ExtensionType.pre_shared_key);
     if (pskAt >= 0 && (pskAt !== extensions.length - 1 || !this.offered))
-      throw new TlsFatal('internal_error', 'pre_shared_key must be ours and the last extension');
+      throw internalError('pre_shared_key must be ours and the last extension');
     const hello = encodeClientHello({
       legacyVersion: 0x0303,
       random: this.random,
@@ -198,16 +209,13 @@ export class ClientHandshake {
 
   handle(msg: HandshakeMessage): void {
     const state = this.state;
-    const expect = (type: number, name: string) => {
-      if (msg.type !== type)
-        throw new TlsFatal('unexpected_message', `expected ${name}, got handshake type ${msg.type}`);
-    };
+    const expect = (type: number, name: string) => expectMessage(msg, type, name);
     switch (state.kind) {
       case 'tls12':
         return state.machine.handle(msg);
       case 'start':
       case 'done':
-        throw new TlsFatal('unexpected_message', `handshake message ${msg.type} not expected now`);
+        throw unexpectedMessage(`handshake message ${msg.type} not expected now`);
       case 'wait-server-hello':
         expect(HandshakeType.server_hello, 'ServerHello');
         return this.onServerHello(msg, state);
@@ -216,7 +224,7 @@ export class ClientHandshake {
         return this.onEncryptedExtensions(msg, state);
       case 'wait-certificate':
         if (msg.type === HandshakeType.certificate_request)
-          throw new TlsFatal('handshake_failure', 'client certificates are not supported');
+          throw notNegotiated('clientCertificatesUnsupported', 'client certificates are not supported');
         expect(HandshakeType.certificate, 'Certificate');
         return this.onCertificate(msg, state);
       case 'wait-certificate-verify':
@@ -236,10 +244,10 @@ export class ClientHandshake {
     if (!findExtension(sh.extensions, ExtensionType.supported_versions) && this.range.min <= TLS12) {
       // RFC 8446 §4.1.3: no supported_versions means TLS 1.2 (or older, which we refuse).
       if (sh.legacyVersion !== TLS12)
-        throw new TlsFatal('protocol_version', `server chose version 0x${sh.legacyVersion.toString(16)}`);
+        throw misbehaved('serverLacksTls13', `server chose version 0x${sh.legacyVersion.toString(16)}`);
       // RFC 8446 §4.1.4: after a HelloRetryRequest the version is settled.
       if (state.retried)
-        throw new TlsFatal('illegal_parameter', 'TLS 1.2 ServerHello after a HelloRetryRequest');
+        throw misbehaved('badHelloRetryRequest', 'TLS 1.2 ServerHello after a HelloRetryRequest');
       const parts12 = clientHello12Parts(this.config);
       const machine = new Tls12ClientHandshake(this.io, this.config, this.transcript, {
         clientRandom: this.random,
@@ -253,14 +261,14 @@ export class ClientHandshake {
     const suite = checkServerHello13(sh, this.sessionId, state.share !== undefined, this.suites());
     const ourShare = state.share!;
     if (isHelloRetryRequest(sh)) {
-      if (state.retried) throw new TlsFatal('unexpected_message', 'a second HelloRetryRequest');
+      if (state.retried) throw misbehaved('secondHelloRetryRequest', 'a second HelloRetryRequest');
       if (findExtension(sh.extensions, ExtensionType.pre_shared_key))
-        throw new TlsFatal('illegal_parameter', 'pre_shared_key in a HelloRetryRequest');
+        throw misbehaved('badHelloRetryRequest', 'pre_shared_key in a HelloRetryRequest');
       const selected = findExtension(sh.extensions, ExtensionType.key_share);
       const group = selected ? groupByCode(decodeU16(selected, 'selected_group')) : undefined;
       // RFC 8446 §4.1.4: the group must be offered and not the one we already sent a share for.
       if (!group || !this.groups().includes(group) || group === ourShare.group) {
-        throw new TlsFatal('illegal_parameter', 'HelloRetryRequest selected an unacceptable group');
+        throw misbehaved('badHelloRetryRequest', 'HelloRetryRequest selected an unacceptable group');
       }
       const cookieExt = findExtension(sh.extensions, ExtensionType.cookie);
       this.transcript.replaceWithMessageHash(suite.hash);
@@ -343,8 +351,11 @@ export class ClientHandshake {
   private onFinished(msg: HandshakeMessage, state: Extract<ClientState, { kind: 'wait-finished' }>): void {
     const { n } = state;
     const expected = n.schedule.finishedVerifyData(n.serverHsSecret, this.transcript.current());
+    // RFC 8446 §4.4.4: verify_data is Hash.length bytes; another length is malformed, not forged.
+    if (msg.body.length !== expected.length)
+      throw invalidMessage(`server Finished of ${msg.body.length} bytes`);
     if (!bytesEqual(expected, msg.body))
-      throw new TlsFatal('decrypt_error', 'server Finished does not verify');
+      throw misbehaved('finishedMismatch', 'server Finished does not verify');
     this.transcript.add(msg.raw);
     // RFC 6125 name check and path validation; with rejectUnauthorized a failure is fatal.
     // Resumed: the original session's verdict (its chain was checked again before we offered it).

@@ -6,7 +6,7 @@
  */
 import type { CryptoProvider } from '../crypto/provider.js';
 import { verifyServerChainSync } from '../certs/verify.js';
-import { TlsFatal } from './alerts.js';
+import { misbehaved } from './failures.js';
 import { ExtensionType, MAX_TICKET_LIFETIME_SECONDS, suiteByCode, type CipherSuite } from './constants.js';
 import type { HandshakeFacts } from './handshake-common.js';
 import { KeySchedule } from './key-schedule.js';
@@ -98,11 +98,11 @@ export function acceptedSession(
 ): ClientSession | undefined {
   const ext = findExtension(extensions, ExtensionType.pre_shared_key);
   if (!ext) return undefined;
-  if (!offered) throw new TlsFatal('illegal_parameter', 'server selected a PSK we did not offer');
+  if (!offered) throw misbehaved('selectedNotOffered', 'server selected a PSK we did not offer');
   if (decodeSelectedIdentity(ext) !== 0)
-    throw new TlsFatal('illegal_parameter', 'server selected a PSK identity out of range');
+    throw misbehaved('selectedNotOffered', 'server selected a PSK identity out of range');
   if (suite.hash !== offered.suite.hash)
-    throw new TlsFatal('illegal_parameter', "server selected a suite whose hash is not the PSK's");
+    throw misbehaved('selectedNotOffered', "server selected a suite whose hash is not the PSK's");
   return offered.session;
 }
 

@@ -3,7 +3,7 @@
  * checked against its bounds and against the bytes actually present; any mismatch is a
  * decode_error (RFC 8446 §6.2), never an exception of another kind.
  */
-import { decodeError } from './alerts.js';
+import { decodeError } from './failures.js';
 
 export class Reader {
   private pos = 0;

@@ -5,9 +5,24 @@
  * alert and a close (RFC 8446 §6.2); nothing throws out of `receive`.
  */
 import type { CryptoProvider } from '../crypto/provider.js';
-import { ALERT_CODES, TlsFatal, alertName, type AlertName } from './alerts.js';
+import { ALERT_CODES, alertName, type AlertName } from './alerts.js';
+import {
+  TlsFatal,
+  internalError,
+  invalidMessage,
+  misbehaved,
+  unexpectedMessage,
+  type TlsFailure,
+} from './failures.js';
+import { concatBytes } from './codec.js';
 import { ClientHandshake, type ClientHandshakeConfig } from './client-handshake.js';
-import { ContentType, HandshakeType, MAX_HANDSHAKE_MESSAGE, type CipherSuite } from './constants.js';
+import {
+  ContentType,
+  HandshakeType,
+  MAX_CLIENT_HELLO,
+  MAX_HANDSHAKE_MESSAGE,
+  type CipherSuite,
+} from './constants.js';
 import type { HandshakeIo, HandshakeMessage, HandshakeResult } from './handshake-common.js';
 import { KeySchedule } from './key-schedule.js';
 import { decodeKeyUpdate, encodeKeyUpdate } from './messages.js';
@@ -20,7 +35,8 @@ export type TlsEvent =
   | { type: 'data'; data: Uint8Array }
   /** The peer sent close_notify: no more data will come (RFC 8446 §6.1). */
   | { type: 'peer-closed' }
-  | { type: 'fatal'; alert: string; message: string; sentByPeer: boolean };
+  /** `failure`: our typed cause when we sent the alert (failures.ts); absent for the peer's. */
+  | { type: 'fatal'; alert: string; message: string; sentByPeer: boolean; failure?: TlsFailure };
 
 export type TlsConnectionOptions = {
   provider: CryptoProvider;
@@ -75,7 +91,7 @@ export class TlsConnection {
       setReadSecret: (suite, secret) => {
         // RFC 8446 §5.1: handshake messages must not span a key change.
         if (this.handshakeBuffer.length > 0)
-          throw new TlsFatal('unexpected_message', 'handshake message spans a key change');
+          throw misbehaved('handshakeSpansKeyChange', 'handshake message spans a key change');
         this.suite = suite;
         this.readSecret = secret;
         this.records.setReadKeys(suite, this.scheduleFor(suite).trafficKeys(secret));
@@ -92,7 +108,7 @@ export class TlsConnection {
         if (direction === 'write') this.flushHandshake();
         // RFC 5246 §7.1: a handshake message must not span the ChangeCipherSpec.
         if (direction === 'read' && this.handshakeBuffer.length > 0)
-          throw new TlsFatal('unexpected_message', 'handshake message spans ChangeCipherSpec');
+          throw misbehaved('handshakeSpansKeyChange', 'handshake message spans ChangeCipherSpec');
         this.records.setProtection12(direction, protection);
       },
       pinRecordVersion12: () => {
@@ -107,7 +123,7 @@ export class TlsConnection {
       },
       peerRecordSizeLimit: (limit) => {
         // RFC 8449 §4: the limit counts the inner content type in TLS 1.3; 64 is the floor.
-        if (limit < 64) throw new TlsFatal('illegal_parameter', `record_size_limit ${limit} below 64`);
+        if (limit < 64) throw misbehaved('recordSizeLimitTooSmall', `record_size_limit ${limit} below 64`);
         this.records.maxFragment = Math.min(this.records.maxFragment, limit - 1);
       },
       ignoreEarlyData: (on) => {
@@ -162,7 +178,7 @@ export class TlsConnection {
         if (rec.type === ContentType.change_cipher_spec) {
           // RFC 8446 §5: one byte 0x01, only during the handshake, never protected.
           if (!this.machine.acceptsChangeCipherSpec || rec.body.length !== 1 || rec.body[0] !== 1) {
-            throw new TlsFatal('unexpected_message', 'unexpected change_cipher_spec');
+            throw misbehaved('unexpectedChangeCipherSpec', 'unexpected change_cipher_spec');
           }
           // TLS 1.2 (RFC 5246 §7.1): the peer switches to the pending protection; TLS 1.3: ignored.
           this.machine.onChangeCipherSpec();
@@ -180,14 +196,21 @@ export class TlsConnection {
         } else if (this.records.isReadProtected && !plainAlert)
           ({ type, content } = this.records.unprotect(rec));
         else if (type === ContentType.application_data)
-          throw new TlsFatal('unexpected_message', 'application data before keys');
+          throw misbehaved('applicationDataBeforeKeys', 'application data before keys');
+        // RFC 8446 §5.1: a handshake message split over records allows no other record between;
+        // a peer's alert is still read (it says why the peer gave up).
+        if (type === ContentType.application_data && this.handshakeBuffer.length > 0)
+          throw misbehaved(
+            'recordInterleavedWithHandshake',
+            'record interleaved with a fragmented handshake message',
+          );
         if (type === ContentType.alert) this.onAlert(content);
         else if (type === ContentType.handshake) this.onHandshakeBytes(content);
         else if (type === ContentType.application_data) {
           if (this.state !== 'open')
-            throw new TlsFatal('unexpected_message', 'application data during the handshake');
+            throw misbehaved('applicationDataDuringHandshake', 'application data during the handshake');
           if (content.length > 0) this.events.push({ type: 'data', data: content });
-        } else throw new TlsFatal('unexpected_message', `content type ${type}`);
+        } else throw unexpectedMessage(`content type ${type}`);
         if (this.readClosed) break;
       }
     });
@@ -195,8 +218,7 @@ export class TlsConnection {
 
   /** Application data to protect and send. */
   send(data: Uint8Array): void {
-    if (this.state !== 'open' || this.writeClosed)
-      throw new TlsFatal('internal_error', 'connection is not open for writing');
+    if (this.state !== 'open' || this.writeClosed) throw internalError('connection is not open for writing');
     this.guard(() => {
       let off = 0;
       while (off < data.length) {
@@ -259,13 +281,12 @@ export class TlsConnection {
       this.flushHandshake();
     } catch (err) {
       this.pendingHandshake = [];
-      const fatal =
-        err instanceof TlsFatal ? err : new TlsFatal('internal_error', (err as Error).message ?? String(err));
-      this.fail(fatal.alert, fatal.message);
+      const fatal = err instanceof TlsFatal ? err : internalError((err as Error).message ?? String(err));
+      this.fail(fatal);
     }
   }
 
-  private fail(alert: AlertName, message: string): void {
+  private fail({ alert, message, failure }: TlsFatal): void {
     if (this.state === 'closed') return;
     try {
       this.sendAlert(alert);
@@ -273,7 +294,7 @@ export class TlsConnection {
       // The alert itself could not be protected; closing is all that is left.
     }
     this.state = 'closed';
-    this.events.push({ type: 'fatal', alert, message, sentByPeer: false });
+    this.events.push({ type: 'fatal', alert, message, sentByPeer: false, failure });
   }
 
   private sendAlert(alert: AlertName): void {
@@ -283,7 +304,9 @@ export class TlsConnection {
   }
 
   private onAlert(content: Uint8Array): void {
-    if (content.length !== 2) throw new TlsFatal('decode_error', 'alert of wrong length');
+    // RFC 8446 §5.1: alert records are never empty (tlsfuzzer and OpenSSL: unexpected_message).
+    if (content.length === 0) throw misbehaved('emptyAlert', 'empty alert record');
+    if (content.length !== 2) throw invalidMessage('alert of wrong length');
     const code = content[1]!;
     if (code === ALERT_CODES.close_notify) {
       this.readClosed = true;
@@ -303,12 +326,12 @@ export class TlsConnection {
   }
 
   private onHandshakeBytes(content: Uint8Array): void {
-    if (content.length === 0) throw new TlsFatal('unexpected_message', 'empty handshake record');
-    let buf = this.handshakeBuffer.length ? concat(this.handshakeBuffer, content) : content;
+    if (content.length === 0) throw misbehaved('emptyHandshakeRecord', 'empty handshake record');
+    let buf = this.handshakeBuffer.length ? concatBytes([this.handshakeBuffer, content]) : content;
     while (buf.length >= 4) {
       const len = (buf[1]! << 16) | (buf[2]! << 8) | buf[3]!;
-      if (len > MAX_HANDSHAKE_MESSAGE)
-        throw new TlsFatal('decode_error', `handshake message of ${len} bytes`);
+      const cap = buf[0] === HandshakeType.client_hello ? MAX_CLIENT_HELLO : MAX_HANDSHAKE_MESSAGE;
+      if (len > cap) throw invalidMessage(`handshake message of ${len} bytes`);
       if (buf.length < 4 + len) break;
       const raw = buf.subarray(0, 4 + len);
       buf = buf.subarray(4 + len);
@@ -327,7 +350,7 @@ export class TlsConnection {
     if (msg.type === HandshakeType.key_update) {
       const requested = decodeKeyUpdate(msg.body);
       if (this.handshakeBuffer.length > 0)
-        throw new TlsFatal('unexpected_message', 'KeyUpdate spans a key change');
+        throw misbehaved('handshakeSpansKeyChange', 'KeyUpdate spans a key change');
       this.readSecret = this.result!.schedule!.nextTrafficSecret(this.readSecret!);
       this.records.setReadKeys(this.suite!, this.scheduleFor(this.suite!).trafficKeys(this.readSecret));
       if (requested && !this.writeClosed) this.updateWriteKey(false);
@@ -335,7 +358,7 @@ export class TlsConnection {
     }
     if (msg.type === HandshakeType.new_session_ticket && this.machine instanceof ClientHandshake)
       return this.machine.onNewSessionTicket(msg);
-    throw new TlsFatal('unexpected_message', `handshake message ${msg.type} after the handshake`);
+    throw unexpectedMessage(`handshake message ${msg.type} after the handshake`);
   }
 
   /**
@@ -358,7 +381,7 @@ export class TlsConnection {
     }
     this.earlyDataBudget! -= rec.body.length;
     if (this.earlyDataBudget! < 0)
-      throw new TlsFatal('unexpected_message', 'more early data than we skip (0-RTT is never accepted)');
+      throw misbehaved('tooMuchEarlyData', 'more early data than we skip (0-RTT is never accepted)');
     return undefined;
   }
 
@@ -372,7 +395,7 @@ export class TlsConnection {
     if (client && msg.type === HandshakeType12.hello_request && msg.body.length === 0)
       return this.sendAlert('no_renegotiation');
     if (!client && msg.type === HandshakeType.client_hello) return this.sendAlert('no_renegotiation');
-    throw new TlsFatal('unexpected_message', `handshake message ${msg.type} after the handshake`);
+    throw unexpectedMessage(`handshake message ${msg.type} after the handshake`);
   }
 
   private flushHandshake(): void {
@@ -381,7 +404,7 @@ export class TlsConnection {
     this.pendingHandshake = [];
     this.records.protect(
       ContentType.handshake,
-      messages.length === 1 ? messages[0]! : concatAll(messages),
+      messages.length === 1 ? messages[0]! : concatBytes(messages),
       this.output,
     );
   }
@@ -392,21 +415,4 @@ export class TlsConnection {
     this.recordsUnderKey = 0;
     this.records.setWriteKeys(this.suite!, this.scheduleFor(this.suite!).trafficKeys(this.writeSecret));
   }
-}
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

@@ -93,3 +93,12 @@ export const MAX_PLAINTEXT = 1 << 14;
 export const MAX_CIPHERTEXT = (1 << 14) + 256;
 /** Our own cap on one reassembled handshake message (certificate chains fit comfortably). */
 export const MAX_HANDSHAKE_MESSAGE = 64 * 1024;
+/**
+ * The largest ClientHello its encoding allows (RFC 8446 §4.1.2): version 2, random 32,
+ * session id 1+32, cipher suites 2+65534, compression methods 1+255, extensions 2+65535.
+ * Post-quantum key shares (X25519MLKEM768 alone is 1216 bytes, ML-KEM-1024 1568) and long
+ * extension and suite lists make hellos large; the old 64 KiB cap refused hellos OpenSSL takes
+ * (tlsfuzzer test-large-hello). The structural maximum refuses no well-formed hello and still
+ * bounds what one connection makes us buffer before the handshake (OpenSSL's figure too).
+ */
+export const MAX_CLIENT_HELLO = 131_396;

@@ -67,8 +67,9 @@ interface CommonTlsOptions {
 export interface TlsServerOptions extends CommonTlsOptions {
   certificates: CertificateSource;
   /**
-   * TLS 1.3 session tickets and resumption, `ts` engine (default: on, one stateless ticket per
-   * handshake, sealed under a per-process key, valid 2 h). `false`: no tickets, no resumption.
+   * TLS 1.3 session tickets and resumption (default: on, one stateless ticket per handshake,
+   * sealed under a per-process key, valid 2 h). `false`: no tickets, no resumption. `native`:
+   * node:tls's tickets, valid `lifetimeSeconds`; `count` and `ticketer` are `ts` only.
    */
   sessionTickets?: false | SessionTicketConfig;
 }
@@ -84,9 +85,10 @@ export interface TlsClientOptions extends CommonTlsOptions {
    */
   rejectUnauthorized?: boolean;
   /**
-   * `ts` engine: keep TLS 1.3 tickets here and resume with the newest for `serverName` (share
-   * one `MemorySessionCache` between connections). Resumption needs no certificate, so a session
-   * is offered only if its original chain still verifies when verification is required.
+   * Keep TLS 1.3 tickets (`native`: node:tls sessions) here and resume with the newest for
+   * `serverName` (share one `MemorySessionCache` between connections, one per engine).
+   * Resumption needs no certificate, so a session is offered only if its original handshake
+   * verified (`ts`: its chain still verifies) when verification is required.
    */
   sessionCache?: TlsSessionCache;
 }

@@ -3,7 +3,7 @@
  * trailing bytes are a decode_error, duplicate extensions an illegal_parameter (§4.2).
  */
 import { Reader, Writer } from './codec.js';
-import { TlsFatal, decodeError } from './alerts.js';
+import { decodeError, misbehaved } from './failures.js';
 import { ExtensionType, HRR_RANDOM, HandshakeType } from './constants.js';
 import { bytesEqual } from './codec.js';
 
@@ -68,7 +68,7 @@ function decodeExtensions(r: Reader, min: number, what: string): Extension[] {
   while (!block.atEnd) {
     const type = block.u16();
     const data = block.vec(2, 0, 0xffff, `extension ${type}`);
-    if (seen.has(type)) throw new TlsFatal('illegal_parameter', `duplicate extension ${type} in ${what}`);
+    if (seen.has(type)) throw misbehaved('duplicateEntry', `duplicate extension ${type} in ${what}`);
     seen.add(type);
     out.push({ type, data });
   }
@@ -227,7 +227,7 @@ export function decodeKeyUpdate(body: Uint8Array): boolean {
   const r = new Reader(body);
   const v = r.u8();
   r.end('KeyUpdate');
-  if (v > 1) throw new TlsFatal('illegal_parameter', `KeyUpdate request_update ${v}`);
+  if (v > 1) throw misbehaved('badKeyUpdate', `KeyUpdate request_update ${v}`);
   return v === 1;
 }
 
@@ -247,7 +247,7 @@ export function decodeServerName(data: Uint8Array): string | undefined {
     const type = list.u8();
     const value = list.vec(2, 1, 0xffff, 'host_name');
     if (type !== 0) continue;
-    if (name !== undefined) throw new TlsFatal('illegal_parameter', 'two host_name entries');
+    if (name !== undefined) throw misbehaved('duplicateEntry', 'two host_name entries');
     // Hostnames are ASCII (RFC 6066 §3); anything else is rejected rather than guessed.
     for (const b of value) if (b < 0x21 || b > 0x7e) throw decodeError('host_name is not printable ASCII');
     name = Buffer.from(value).toString('latin1');
@@ -302,7 +302,7 @@ export function decodeClientKeyShares(data: Uint8Array): KeyShareEntry[] {
     const group = list.u16();
     const keyExchange = list.vec(2, 1, 0xffff, 'key_exchange');
     // RFC 8446 §4.2.8: at most one share per group.
-    if (seen.has(group)) throw new TlsFatal('illegal_parameter', `two key shares for group ${group}`);
+    if (seen.has(group)) throw misbehaved('duplicateEntry', `two key shares for group ${group}`);
     seen.add(group);
     out.push({ group, keyExchange });
   }

@@ -3,7 +3,7 @@
  * engine is tested and benchmarked against, and the engine used until `ts` is selected.
  */
 import * as tls from 'node:tls';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, constants as cryptoConstants } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type {
   TlsClientOptions,
@@ -14,8 +14,11 @@ import type {
   TlsVersion,
 } from './engine.js';
 import { TlsAlertError } from './engine.js';
+import { DEFAULT_TICKET_LIFETIME_SECONDS } from './server-psk.js';
+import type { TlsSessionCache } from './session-cache.js';
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
+const swallow = (): void => undefined;
 
 function peerChain(socket: tls.TLSSocket): Uint8Array[] {
   const chain: Uint8Array[] = [];
@@ -47,7 +50,17 @@ function sessionOf(socket: tls.TLSSocket, serverName: string | undefined): TlsSe
   };
 }
 
+/**
+ * Hands the established socket over, or rejects: node:tls may have failed on bytes read with the
+ * peer's Finished before the caller could attach a listener. The socket keeps an error path for
+ * its whole life (issue 19): an 'error' nobody listens to would end the process.
+ */
 function asTlsStream(socket: tls.TLSSocket, session: TlsSessionInfo): TlsStream {
+  if (socket.destroyed)
+    throw (
+      socket.errored ??
+      new TlsAlertError('handshake_failure', 'connection closed right after the TLS handshake', true)
+    );
   Object.defineProperty(socket, 'session', { value: session, enumerable: true });
   return socket as unknown as TlsStream;
 }
@@ -70,8 +83,6 @@ function handshake(socket: tls.TLSSocket, timeoutMs: number, role: 'server' | 'c
     };
     const onError = (err: Error) => {
       cleanup();
-      // node:tls may report the same failure again while tearing down; it is already handled.
-      socket.on('error', () => undefined);
       socket.destroy();
       reject(new TlsAlertError('handshake_failure', err.message));
     };
@@ -93,18 +104,33 @@ function handshake(socket: tls.TLSSocket, timeoutMs: number, role: 'server' | 'c
 
 export class NativeTlsEngine implements TlsEngine {
   readonly name = 'native' as const;
-  private readonly contexts = new WeakMap<object, tls.SecureContext>();
+  /** Per certificate and settings: OpenSSL keeps its ticket keys in the context, so one context
+   * per certificate is what lets a later connection resume. */
+  private readonly contexts = new WeakMap<object, Map<string, tls.SecureContext>>();
 
   private contextFor(key: { certificateChainPem: string; privateKeyPem: string }, options: TlsServerOptions) {
-    let ctx = this.contexts.get(key);
+    const minVersion = options.minVersion ?? 'TLSv1.2';
+    const maxVersion = options.maxVersion ?? 'TLSv1.3';
+    const tickets = options.sessionTickets;
+    const lifetime = tickets === false ? 0 : (tickets?.lifetimeSeconds ?? DEFAULT_TICKET_LIFETIME_SECONDS);
+    const settings = `${minVersion}|${maxVersion}|${lifetime}`;
+    let byKey = this.contexts.get(key);
+    if (!byKey) this.contexts.set(key, (byKey = new Map()));
+    let ctx = byKey.get(settings);
     if (!ctx) {
       ctx = tls.createSecureContext({
         cert: key.certificateChainPem,
         key: key.privateKeyPem,
-        minVersion: options.minVersion ?? 'TLSv1.2',
-        maxVersion: options.maxVersion ?? 'TLSv1.3',
+        minVersion,
+        maxVersion,
+        // sessionTickets: false issues no tickets (SSL_OP_NO_TICKET; node keeps no server-side
+        // session cache for a bare TLSSocket, so nothing resumes). Otherwise OpenSSL's stateless
+        // tickets under this context's random keys, valid `lifetimeSeconds`.
+        ...(tickets === false
+          ? { secureOptions: cryptoConstants.SSL_OP_NO_TICKET }
+          : { sessionTimeout: lifetime }),
       });
-      this.contexts.set(key, ctx);
+      byKey.set(settings, ctx);
     }
     return ctx;
   }
@@ -128,6 +154,7 @@ export class NativeTlsEngine implements TlsEngine {
         },
       } as tls.TLSSocketOptions,
     );
+    tlsSocket.on('error', swallow);
     if (options.keyLog)
       tlsSocket.on('keylog', (line: Buffer) => options.keyLog!(line.toString('latin1').trimEnd()));
     await handshake(tlsSocket, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 'server');
@@ -140,7 +167,10 @@ export class NativeTlsEngine implements TlsEngine {
     const ca =
       options.ca === undefined ? undefined : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
     const rejectUnauthorized = options.rejectUnauthorized ?? true;
+    const cache = options.serverName ? options.sessionCache : undefined;
+    const offered = cache && takeNativeSession(cache, options.serverName!, rejectUnauthorized);
     const tlsSocket = tls.connect({
+      session: offered ? Buffer.from(offered) : undefined,
       socket: socket as never,
       servername: options.serverName,
       ca,
@@ -149,11 +179,64 @@ export class NativeTlsEngine implements TlsEngine {
       minVersion: options.minVersion ?? 'TLSv1.2',
       maxVersion: options.maxVersion ?? 'TLSv1.3',
     });
+    tlsSocket.on('error', swallow);
     if (options.keyLog)
       tlsSocket.on('keylog', (line: Buffer) => options.keyLog!(line.toString('latin1').trimEnd()));
+    const established = cache && keepNativeSessions(tlsSocket, cache, options.serverName!);
     await handshake(tlsSocket, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 'client');
-    return asTlsStream(tlsSocket, sessionOf(tlsSocket, options.serverName));
+    const stream = asTlsStream(tlsSocket, sessionOf(tlsSocket, options.serverName));
+    established?.(stream.session);
+    return stream;
   }
+}
+
+/**
+ * The newest node:tls session kept for `serverName`. Sessions of the `ts` engine in the same
+ * cache are passed over (taking is single-use either way). As with the `ts` engine, a session
+ * whose handshake did not verify is offered only when verification is not required.
+ */
+function takeNativeSession(
+  cache: TlsSessionCache,
+  serverName: string,
+  rejectUnauthorized: boolean,
+): Uint8Array | undefined {
+  const session = cache.take(serverName, Date.now());
+  if (!session?.nativeSession) return undefined;
+  if (rejectUnauthorized && !session.peerVerified) return undefined;
+  return session.nativeSession;
+}
+
+/**
+ * Each 'session' event is one resumable session: in TLS 1.2 it comes during the handshake, in
+ * TLS 1.3 with each NewSessionTicket after it. Kept once the handshake's facts are known.
+ */
+function keepNativeSessions(
+  socket: tls.TLSSocket,
+  cache: TlsSessionCache,
+  serverName: string,
+): (facts: TlsSessionInfo) => void {
+  let facts: TlsSessionInfo | undefined;
+  const early: Buffer[] = [];
+  const keep = (session: Buffer, f: TlsSessionInfo) =>
+    cache.put({
+      serverName,
+      ticket: new Uint8Array(0),
+      psk: new Uint8Array(0),
+      cipherSuite: 0,
+      ageAdd: 0,
+      lifetimeSeconds: DEFAULT_TICKET_LIFETIME_SECONDS,
+      receivedAt: Date.now(),
+      alpnProtocol: f.alpnProtocol,
+      peerCertificates: f.peerCertificates,
+      peerVerified: f.peerVerified,
+      verificationError: f.verificationError,
+      nativeSession: new Uint8Array(session),
+    });
+  socket.on('session', (session: Buffer) => (facts ? keep(session, facts) : early.push(session)));
+  return (f) => {
+    facts = f;
+    for (const s of early.splice(0)) keep(s, f);
+  };
 }
 
 /** Parse a DER certificate for display (subject, validity) in logs and tests. */

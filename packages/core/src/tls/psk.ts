@@ -5,7 +5,7 @@
  * and the HelloRetryRequest.
  */
 import type { CryptoProvider, HashName } from '../crypto/provider.js';
-import { TlsFatal, decodeError } from './alerts.js';
+import { decodeError, misbehaved } from './failures.js';
 import { Reader, Writer } from './codec.js';
 
 export interface PskIdentity {
@@ -47,8 +47,8 @@ export function decodeOfferedPsks(data: Uint8Array): OfferedPsks {
   const binders: Uint8Array[] = [];
   while (!list.atEnd) binders.push(list.vec(1, 32, 255, 'PskBinderEntry'));
   if (binders.length !== identities.length)
-    throw new TlsFatal(
-      'illegal_parameter',
+    throw misbehaved(
+      'pskBinderCountMismatch',
       `${identities.length} PSK identities but ${binders.length} binders`,
     );
   return { identities, binders, bindersLength: bindersStart };

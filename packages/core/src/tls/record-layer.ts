@@ -3,7 +3,7 @@
  * content type and padding, per-direction sequence numbers and nonces (§5.3).
  */
 import type { Aead, CryptoProvider } from '../crypto/provider.js';
-import { TlsFatal } from './alerts.js';
+import { invalidMessage, misbehaved, unexpectedMessage } from './failures.js';
 import type { CipherSuite } from './constants.js';
 import { ContentType, MAX_CIPHERTEXT, MAX_PLAINTEXT } from './constants.js';
 import type { TrafficKeys } from './key-schedule.js';
@@ -211,16 +211,16 @@ export class RecordLayer {
     this.checkType(type);
     // §5.1: legacy_record_version is 0x0303, except 0x0301 (or older) on an initial ClientHello;
     // anything not 0x03xx is not TLS at all.
-    if (v0 !== 3) throw new TlsFatal('decode_error', `record version 0x${version.toString(16)} is not TLS`);
+    if (v0 !== 3) throw invalidMessage(`record version 0x${version.toString(16)} is not TLS`);
     // TLS 1.3 ignores legacy_record_version (§5.1); TLS 1.2 peers send the negotiated one.
     if (this.pinnedVersion !== undefined && version !== this.pinnedVersion) {
-      throw new TlsFatal(
-        'protocol_version',
+      throw misbehaved(
+        'recordVersionChanged',
         `record version 0x${version.toString(16)} after TLS 1.2 was negotiated`,
       );
     }
     if (length > (this.reader ? MAX_CIPHERTEXT : this.reader12 ? MAX_CIPHERTEXT_12 : MAX_PLAINTEXT)) {
-      throw new TlsFatal('record_overflow', `record of ${length} bytes`);
+      throw misbehaved('recordOverflow', `record of ${length} bytes`);
     }
     if (avail < 5 + length) return undefined;
     const body = this.take(5 + length).subarray(5);
@@ -230,12 +230,12 @@ export class RecordLayer {
   /** Reject garbage as soon as the first byte shows it, rather than waiting for 5 bytes. */
   private checkHeaderPrefix(avail: number): void {
     this.checkType(this.peek(0));
-    if (avail >= 2 && this.peek(1) !== 3) throw new TlsFatal('decode_error', 'record is not TLS');
+    if (avail >= 2 && this.peek(1) !== 3) throw invalidMessage('record is not TLS');
   }
 
   private checkType(type: number): void {
     if (type < ContentType.change_cipher_spec || type > ContentType.application_data) {
-      throw new TlsFatal('unexpected_message', `record content type ${type}`);
+      throw unexpectedMessage(`record content type ${type}`);
     }
   }
 
@@ -248,10 +248,7 @@ export class RecordLayer {
     if (this.reader12) return { type: record.type, content: this.reader12.open(record.type, record.body) };
     const reader = this.reader!;
     if (record.type !== ContentType.application_data) {
-      throw new TlsFatal(
-        'unexpected_message',
-        `unprotected record of type ${record.type} after keys changed`,
-      );
+      throw unexpectedMessage(`unprotected record of type ${record.type} after keys changed`);
     }
     const aad = Uint8Array.of(
       ContentType.application_data,
@@ -261,12 +258,12 @@ export class RecordLayer {
       record.body.length & 0xff,
     );
     const inner = reader.open(aad, record.body);
-    if (!inner) throw new TlsFatal('bad_record_mac', 'record authentication failed');
+    if (!inner) throw misbehaved('badRecordMac', 'record authentication failed');
     if (inner.length > MAX_PLAINTEXT + 1)
-      throw new TlsFatal('record_overflow', `inner plaintext of ${inner.length} bytes`);
+      throw misbehaved('recordOverflow', `inner plaintext of ${inner.length} bytes`);
     let end = inner.length - 1;
     while (end >= 0 && inner[end] === 0) end--;
-    if (end < 0) throw new TlsFatal('unexpected_message', 'inner plaintext has no content type');
+    if (end < 0) throw unexpectedMessage('inner plaintext has no content type');
     return { type: inner[end], content: inner.subarray(0, end) };
   }
 

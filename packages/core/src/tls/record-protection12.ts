@@ -5,7 +5,7 @@
  * The record's real content type stays visible, unlike TLS 1.3.
  */
 import type { Aead, CryptoProvider } from '../crypto/provider.js';
-import { TlsFatal } from './alerts.js';
+import { internalError, misbehaved } from './failures.js';
 import { MAX_PLAINTEXT } from './constants.js';
 import type { Tls12TrafficKeys } from './prf.js';
 import type { Tls12Suite } from './tls12-suites.js';
@@ -27,8 +27,7 @@ export class RecordProtection12 {
 
   /** RFC 5246 §6.1: the 64-bit sequence number, which must not wrap. */
   private nextSeq(): Uint8Array {
-    if (this.seq >= 0xffffffffffffffffn)
-      throw new TlsFatal('internal_error', 'TLS 1.2 sequence number would wrap');
+    if (this.seq >= 0xffffffffffffffffn) throw internalError('TLS 1.2 sequence number would wrap');
     const out = new Uint8Array(8);
     new DataView(out.buffer).setBigUint64(0, this.seq++);
     return out;
@@ -116,9 +115,9 @@ export class RecordProtection12 {
     const seq = this.nextSeq();
     const explicitLength = this.suite.explicitNonceLength;
     if (body.length < explicitLength + this.aead.tagLength)
-      throw new TlsFatal('bad_record_mac', 'protected record too short');
+      throw misbehaved('badRecordMac', 'protected record too short');
     if (body.length > MAX_CIPHERTEXT_12)
-      throw new TlsFatal('record_overflow', `protected record of ${body.length} bytes`);
+      throw misbehaved('recordOverflow', `protected record of ${body.length} bytes`);
     const explicit = body.subarray(0, explicitLength);
     const sealed = body.subarray(explicitLength);
     const plainLength = sealed.length - this.aead.tagLength;
@@ -127,10 +126,10 @@ export class RecordProtection12 {
       RecordProtection12.aad(seq, type, plainLength),
       sealed,
     );
-    if (!plain) throw new TlsFatal('bad_record_mac', 'record authentication failed');
+    if (!plain) throw misbehaved('badRecordMac', 'record authentication failed');
     // RFC 5246 §6.2.3: the plaintext limit holds after decryption too.
     if (plain.length > MAX_PLAINTEXT)
-      throw new TlsFatal('record_overflow', `plaintext of ${plain.length} bytes`);
+      throw misbehaved('recordOverflow', `plaintext of ${plain.length} bytes`);
     return plain;
   }
 }

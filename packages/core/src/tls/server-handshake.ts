@@ -8,7 +8,7 @@
 import { keyShareLength, keyShareSeedLength, KeyExchangeError, type NamedGroup } from '../crypto/provider.js';
 import { SIGNATURE_SCHEME_CODES, type SignatureScheme } from '../certs/signing.js';
 import type { CertificateSource } from './engine.js';
-import { TlsFatal } from './alerts.js';
+import { expectMessage, invalidMessage, misbehaved, notNegotiated, unexpectedMessage } from './failures.js';
 import { bytesEqual } from './codec.js';
 import {
   ExtensionType,
@@ -29,7 +29,6 @@ import {
 import { KeySchedule } from './key-schedule.js';
 import {
   decodeClientHello,
-  decodeU16,
   encodeAlpn,
   encodeCertificate,
   encodeCertificateVerify,
@@ -37,7 +36,6 @@ import {
   encodeHandshake,
   encodeServerHello,
   encodeServerKeyShare,
-  findExtension,
   u16Bytes,
   type ClientHello,
   type Extension,
@@ -49,6 +47,7 @@ import {
   chooseAlpn,
   chooseKeyShare,
   readClientHello13,
+  readRecordSizeLimit,
   serverAuthentication,
 } from './server-client-hello.js';
 import {
@@ -115,6 +114,7 @@ export class ServerHandshake {
   private state: ServerState = { kind: 'wait-client-hello' };
   private readonly transcript: Transcript;
   private ccsSent = false;
+  private ccsReceived = false;
   private readonly range: VersionRange;
 
   constructor(
@@ -137,7 +137,10 @@ export class ServerHandshake {
 
   /** A change_cipher_spec arrived: meaningful in TLS 1.2 only (RFC 5246 §7.1). */
   onChangeCipherSpec(): void {
-    if (this.state.kind === 'tls12') this.state.machine.onChangeCipherSpec();
+    if (this.state.kind === 'tls12') return this.state.machine.onChangeCipherSpec();
+    // RFC 8446 §5, Appendix D.4: a compatible peer sends one; a second is not middlebox noise.
+    if (this.ccsReceived) throw misbehaved('secondChangeCipherSpec', 'second change_cipher_spec');
+    this.ccsReceived = true;
   }
 
   handle(msg: HandshakeMessage): void {
@@ -146,19 +149,16 @@ export class ServerHandshake {
       case 'tls12':
         return state.machine.handle(msg);
       case 'wait-client-hello':
-        if (msg.type !== HandshakeType.client_hello)
-          throw new TlsFatal('unexpected_message', `expected ClientHello, got ${msg.type}`);
+        expectMessage(msg, HandshakeType.client_hello, 'ClientHello');
         return this.onClientHello(msg, undefined);
       case 'wait-client-hello-2':
-        if (msg.type !== HandshakeType.client_hello)
-          throw new TlsFatal('unexpected_message', `expected ClientHello, got ${msg.type}`);
+        expectMessage(msg, HandshakeType.client_hello, 'ClientHello');
         return this.onClientHello(msg, state);
       case 'wait-finished':
-        if (msg.type !== HandshakeType.finished)
-          throw new TlsFatal('unexpected_message', `expected Finished, got ${msg.type}`);
+        expectMessage(msg, HandshakeType.finished, 'Finished');
         return this.onFinished(msg, state);
       case 'done':
-        throw new TlsFatal('unexpected_message', `handshake message ${msg.type} after the handshake`);
+        throw unexpectedMessage(`handshake message ${msg.type} after the handshake`);
     }
   }
 
@@ -172,6 +172,7 @@ export class ServerHandshake {
     retry: Extract<ServerState, { kind: 'wait-client-hello-2' }> | undefined,
   ): void {
     const ch = decodeClientHello(msg.body);
+    const recordSizeLimit = readRecordSizeLimit(ch);
     if (!retry && chooseServerVersion(ch, this.range) !== TLS13) {
       const machine = new Tls12ServerHandshake(this.io, this.config, this.range);
       this.state = { kind: 'tls12', machine };
@@ -190,18 +191,18 @@ export class ServerHandshake {
       clientSuites: ch.cipherSuites,
       settled: retry?.suite,
     });
-    if (!suite) throw new TlsFatal('handshake_failure', 'no cipher suite in common');
+    if (!suite) throw notNegotiated('noCommonCipherSuite', 'no cipher suite in common');
 
     const ours = this.groups();
     const chosen = chooseKeyShare(ours, shares);
     if (!chosen) {
-      if (retry) throw new TlsFatal('illegal_parameter', 'no usable key share after HelloRetryRequest');
+      if (retry) throw misbehaved('secondHelloChanged', 'no usable key share after HelloRetryRequest');
       const g = ours.find((x) => clientGroups.includes(GROUP_CODES[x]));
-      if (!g) throw new TlsFatal('handshake_failure', 'no key exchange group in common');
+      if (!g) throw notNegotiated('noCommonGroup', 'no key exchange group in common');
       return this.helloRetry(msg, ch, suite, g, earlyData);
     }
     if (chosen.share.length !== keyShareLength(chosen.group, 'client'))
-      throw new TlsFatal('illegal_parameter', `malformed ${chosen.group} key share`);
+      throw misbehaved('badKeyShare', `malformed ${chosen.group} key share`);
 
     const schedule = new KeySchedule(this.io.provider, suite);
     // RFC 8446 §4.2.11: the binder must verify before the PSK is accepted; a mismatch is fatal.
@@ -222,7 +223,7 @@ export class ServerHandshake {
         this.io.random(keyShareSeedLength(chosen.group)),
       );
     } catch (err) {
-      if (err instanceof KeyExchangeError) throw new TlsFatal('illegal_parameter', err.message);
+      if (err instanceof KeyExchangeError) throw misbehaved('badKeyShare', err.message);
       throw err;
     }
 
@@ -269,11 +270,10 @@ export class ServerHandshake {
     const ee: Extension[] = [];
     if (serverName !== undefined) ee.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
     if (alpn) ee.push({ type: ExtensionType.alpn, data: encodeAlpn([alpn]) });
-    const rsl = findExtension(ch.extensions, EXT.record_size_limit);
-    if (rsl) {
+    if (recordSizeLimit !== undefined) {
       // RFC 8449 §4: our limit in TLS 1.3 counts the content type byte.
       ee.push({ type: EXT.record_size_limit, data: u16Bytes(16385) });
-      this.io.peerRecordSizeLimit?.(decodeU16(rsl, 'record_size_limit'));
+      this.io.peerRecordSizeLimit?.(recordSizeLimit);
     }
     this.sendAndHash(encodeEncryptedExtensions(this.hook('EncryptedExtensions', ee)));
     // RFC 8446 §2.2: a resumed handshake authenticates with the PSK, without a certificate.
@@ -361,8 +361,11 @@ export class ServerHandshake {
 
   private onFinished(msg: HandshakeMessage, state: Extract<ServerState, { kind: 'wait-finished' }>): void {
     const expected = state.schedule.finishedVerifyData(state.clientHsSecret, this.transcript.current());
+    // RFC 8446 §4.4.4: verify_data is Hash.length bytes; another length is malformed, not forged.
+    if (msg.body.length !== expected.length)
+      throw invalidMessage(`client Finished of ${msg.body.length} bytes`);
     if (!bytesEqual(expected, msg.body))
-      throw new TlsFatal('decrypt_error', 'client Finished does not verify');
+      throw misbehaved('finishedMismatch', 'client Finished does not verify');
     this.transcript.add(msg.raw);
     this.io.setReadSecret(state.facts.suite, state.clientApSecret);
     const f = state.facts;

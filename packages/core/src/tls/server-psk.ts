@@ -6,7 +6,7 @@
  * name, is passed over in silence: the handshake goes on in full.
  */
 import type { CryptoProvider, HashName } from '../crypto/provider.js';
-import { TlsFatal } from './alerts.js';
+import { misbehaved } from './failures.js';
 import { Reader, bytesEqual } from './codec.js';
 import {
   CIPHER_SUITES,
@@ -52,12 +52,12 @@ export function readPskOffer(ch: ClientHello): PskOffer {
   const pskExt = findExtension(ch.extensions, ExtensionType.pre_shared_key);
   // RFC 8446 §4.2.11: the last extension, since the binders cover everything before them.
   if (pskExt && ch.extensions[ch.extensions.length - 1]!.type !== ExtensionType.pre_shared_key)
-    throw new TlsFatal('illegal_parameter', 'pre_shared_key is not the last extension');
+    throw misbehaved('pskNotLast', 'pre_shared_key is not the last extension');
   const modesExt = findExtension(ch.extensions, ExtensionType.psk_key_exchange_modes);
   const dhe = modesExt ? decodePskModes(modesExt).includes(PskMode.psk_dhe_ke) : false;
   if (!pskExt) return { dhe };
   // RFC 8446 §4.2.9.
-  if (!modesExt) throw new TlsFatal('missing_extension', 'pre_shared_key without psk_key_exchange_modes');
+  if (!modesExt) throw misbehaved('missingExtension', 'pre_shared_key without psk_key_exchange_modes');
   return { psks: decodeOfferedPsks(pskExt), dhe };
 }
 
@@ -142,7 +142,7 @@ export function verifyBinder(
   );
   const expected = schedule.binder(candidate.state.psk, hash);
   if (!bytesEqual(expected, offer.binders[candidate.index]!))
-    throw new TlsFatal('decrypt_error', 'PSK binder does not verify');
+    throw misbehaved('binderMismatch', 'PSK binder does not verify');
 }
 
 export interface TicketIssue {

@@ -22,6 +22,12 @@ export interface ClientSession {
   readonly peerVerified: boolean;
   readonly verificationError?: string;
   readonly signatureScheme?: string;
+  /**
+   * `native` engine: node:tls's own serialized session (`TLSSocket` 'session' event), which it
+   * resumes from; the fields above that node does not expose stay empty (`cipherSuite` 0, so
+   * the `ts` engine passes such a session over). One cache per engine.
+   */
+  readonly nativeSession?: Uint8Array;
 }
 
 export interface TlsSessionCache {

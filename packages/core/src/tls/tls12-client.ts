@@ -7,7 +7,15 @@
  */
 import { keyShareLength, keyShareSeedLength, KeyExchangeError, type NamedGroup } from '../crypto/provider.js';
 import { verifyServerChainSync } from '../certs/verify.js';
-import { TlsFatal } from './alerts.js';
+import {
+  certificateRejected,
+  expectMessage,
+  internalError,
+  invalidMessage,
+  misbehaved,
+  notNegotiated,
+  unexpectedMessage,
+} from './failures.js';
 import { bytesEqual } from './codec.js';
 import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, ExtensionType, HandshakeType, groupByCode } from './constants.js';
 import type { ClientHandshakeConfig } from './client-handshake.js';
@@ -132,29 +140,24 @@ export class Tls12ClientHandshake {
   onChangeCipherSpec(): void {
     const state = this.state;
     if (state.kind !== 'wait-change-cipher-spec')
-      throw new TlsFatal('unexpected_message', 'unexpected change_cipher_spec');
+      throw misbehaved('unexpectedChangeCipherSpec', 'unexpected change_cipher_spec');
     this.protect('read', state.n.suite, state.keys.server);
     this.state = { kind: 'wait-finished', n: state.n, keys: state.keys, peer: state.peer };
   }
 
   /** RFC 5246 §7.4.1.3, checked against what we offered. */
   onServerHello(msg: HandshakeMessage, sh: ServerHello): void {
-    if (this.state.kind !== 'wait-server-hello')
-      throw new TlsFatal('unexpected_message', 'second ServerHello');
+    if (this.state.kind !== 'wait-server-hello') throw misbehaved('secondServerHello', 'second ServerHello');
     this.io.pinRecordVersion12?.();
     // RFC 8446 §4.1.3: a TLS 1.3 server sets these when it negotiates lower; someone removed our 1.3 offer.
     const tail = sh.random.subarray(24);
     if (this.offered.offered13 && (bytesEqual(tail, DOWNGRADE_TLS12) || bytesEqual(tail, DOWNGRADE_TLS11))) {
-      throw new TlsFatal(
-        'illegal_parameter',
-        'downgrade sentinel in ServerHello.random: TLS 1.3 was stripped',
-      );
+      throw misbehaved('downgradeDetected', 'downgrade sentinel in ServerHello.random: TLS 1.3 was stripped');
     }
     const suite = tls12SuiteByCode(sh.cipherSuite);
     if (!suite || !this.offered.suites.includes(suite.code))
-      throw new TlsFatal('illegal_parameter', 'server selected a cipher suite we did not offer');
-    if (sh.compressionMethod !== 0)
-      throw new TlsFatal('illegal_parameter', 'compression method must be null');
+      throw misbehaved('selectedNotOffered', 'server selected a cipher suite we did not offer');
+    if (sh.compressionMethod !== 0) throw misbehaved('compressionNotNull', 'compression method must be null');
     const allowed: number[] = [
       EXT12.renegotiation_info,
       EXT12.extended_master_secret,
@@ -165,30 +168,35 @@ export class Tls12ClientHandshake {
     for (const e of sh.extensions) {
       // RFC 5246 §7.4.1.4: an extension we did not offer is fatal.
       if (!allowed.includes(e.type))
-        throw new TlsFatal('unsupported_extension', `unexpected extension ${e.type} in ServerHello`);
+        throw misbehaved('unsolicitedExtension', `unexpected extension ${e.type} in ServerHello`);
     }
     const ems = findExtension(sh.extensions, EXT12.extended_master_secret);
     if (!ems)
-      throw new TlsFatal('handshake_failure', 'server does not support extended master secret (RFC 7627)');
-    if (ems.length !== 0) throw new TlsFatal('decode_error', 'extended_master_secret must be empty');
+      throw notNegotiated(
+        'extendedMasterSecretRequired',
+        'server does not support extended master secret (RFC 7627)',
+      );
+    if (ems.length !== 0) throw invalidMessage('extended_master_secret must be empty');
     const ri = findExtension(sh.extensions, EXT12.renegotiation_info);
     // RFC 5746 §3.4: the initial handshake's renegotiated_connection is empty.
     if (!ri)
-      throw new TlsFatal('handshake_failure', 'server does not support secure renegotiation (RFC 5746)');
+      throw notNegotiated(
+        'secureRenegotiationRequired',
+        'server does not support secure renegotiation (RFC 5746)',
+      );
     if (decodeRenegotiationInfo(ri).length !== 0)
-      throw new TlsFatal('handshake_failure', 'renegotiation_info is not empty');
+      throw misbehaved('renegotiationInfoNotEmpty', 'renegotiation_info is not empty');
     const formats = findExtension(sh.extensions, EXT12.ec_point_formats);
     if (formats && !decodeEcPointFormats(formats).includes(0))
-      throw new TlsFatal('illegal_parameter', 'server does not accept uncompressed points');
+      throw misbehaved('uncompressedPointsRefused', 'server does not accept uncompressed points');
     const sni = findExtension(sh.extensions, ExtensionType.server_name);
-    if (sni && sni.length !== 0)
-      throw new TlsFatal('decode_error', 'server_name in ServerHello must be empty');
+    if (sni && sni.length !== 0) throw invalidMessage('server_name in ServerHello must be empty');
     let alpn: string | undefined;
     const alpnExt = findExtension(sh.extensions, ExtensionType.alpn);
     if (alpnExt) {
       const list = decodeAlpn(alpnExt);
       if (list.length !== 1 || !this.config.alpnProtocols?.includes(list[0]!))
-        throw new TlsFatal('illegal_parameter', 'server chose an ALPN protocol we did not offer');
+        throw misbehaved('selectedNotOffered', 'server chose an ALPN protocol we did not offer');
       alpn = list[0];
     }
     this.transcript.start(suite.hash);
@@ -201,15 +209,12 @@ export class Tls12ClientHandshake {
     // RFC 5246 §7.4.1.1: a HelloRequest during a handshake is ignored, and is not in the transcript.
     if (msg.type === HandshakeType12.hello_request && state.kind !== 'done')
       return expectEmptyBody(msg.body, 'HelloRequest');
-    const expect = (type: number, name: string) => {
-      if (msg.type !== type)
-        throw new TlsFatal('unexpected_message', `expected ${name}, got handshake type ${msg.type}`);
-    };
+    const expect = (type: number, name: string) => expectMessage(msg, type, name);
     switch (state.kind) {
       case 'wait-server-hello':
       case 'wait-change-cipher-spec':
       case 'done':
-        throw new TlsFatal('unexpected_message', `handshake message ${msg.type} not expected now`);
+        throw unexpectedMessage(`handshake message ${msg.type} not expected now`);
       case 'wait-certificate':
         expect(HandshakeType.certificate, 'Certificate');
         return this.onCertificate(msg, state);
@@ -218,7 +223,7 @@ export class Tls12ClientHandshake {
         return this.onServerKeyExchange(msg, state);
       case 'wait-server-hello-done':
         if (msg.type === HandshakeType.certificate_request)
-          throw new TlsFatal('handshake_failure', 'client certificates are not supported');
+          throw notNegotiated('clientCertificatesUnsupported', 'client certificates are not supported');
         expect(HandshakeType12.server_hello_done, 'ServerHelloDone');
         return this.onServerHelloDone(msg, state);
       case 'wait-finished':
@@ -232,17 +237,20 @@ export class Tls12ClientHandshake {
     state: Extract<Client12State, { kind: 'wait-certificate' }>,
   ): void {
     const chain = decodeCertificate12(msg.body);
-    if (chain.length === 0) throw new TlsFatal('decode_error', 'server sent an empty certificate list');
+    if (chain.length === 0) throw invalidMessage('server sent an empty certificate list');
     let auth;
     try {
       auth = certificateAuth(chain[0]!);
     } catch (err) {
-      throw new TlsFatal('bad_certificate', `cannot read the server certificate: ${(err as Error).message}`);
+      throw misbehaved(
+        'unreadableCertificate',
+        `cannot read the server certificate: ${(err as Error).message}`,
+      );
     }
     // RFC 8422 §5.3: the certificate's key must fit the suite's authentication.
     if (auth !== state.n.suite.auth)
-      throw new TlsFatal(
-        'unsupported_certificate',
+      throw misbehaved(
+        'certificateDoesNotFitSuite',
         `a ${auth ?? 'unknown'} certificate for an ${state.n.suite.auth} suite`,
       );
     this.transcript.add(msg.raw);
@@ -256,17 +264,14 @@ export class Tls12ClientHandshake {
     const ske = decodeServerKeyExchange(msg.body);
     const group = groupByCode(ske.params.group);
     if (!group || !this.offered.groups.includes(group))
-      throw new TlsFatal('illegal_parameter', 'server chose a group we did not offer');
+      throw misbehaved('selectedNotOffered', 'server chose a group we did not offer');
     if (ske.params.publicKey.length !== keyShareLength(group, 'server'))
-      throw new TlsFatal('illegal_parameter', `malformed ${group} point`);
+      throw misbehaved('badKeyShare', `malformed ${group} point`);
     const scheme = scheme12ByCode(ske.scheme);
     if (!scheme)
-      throw new TlsFatal(
-        'illegal_parameter',
-        `signature scheme 0x${ske.scheme.toString(16)} was not offered`,
-      );
+      throw misbehaved('selectedNotOffered', `signature scheme 0x${ske.scheme.toString(16)} was not offered`);
     const fits = state.n.suite.auth === 'rsa' ? scheme.keyType === 'rsa' : scheme.keyType !== 'rsa';
-    if (!fits) throw new TlsFatal('illegal_parameter', `${scheme.name} does not fit ${state.n.suite.name}`);
+    if (!fits) throw misbehaved('selectedNotOffered', `${scheme.name} does not fit ${state.n.suite.name}`);
     const content = serverKeyExchangeSignedContent(
       this.offered.clientRandom,
       state.n.serverRandom,
@@ -276,9 +281,12 @@ export class Tls12ClientHandshake {
     try {
       ok = verify12(state.chain[0]!, scheme, content, ske.signature, this.config.minRsaBits);
     } catch (err) {
-      throw new TlsFatal('bad_certificate', `cannot read the server certificate: ${(err as Error).message}`);
+      throw misbehaved(
+        'unreadableCertificate',
+        `cannot read the server certificate: ${(err as Error).message}`,
+      );
     }
-    if (!ok) throw new TlsFatal('decrypt_error', 'ServerKeyExchange signature does not verify');
+    if (!ok) throw misbehaved('signatureMismatch', 'ServerKeyExchange signature does not verify');
     this.transcript.add(msg.raw);
     this.state = {
       kind: 'wait-server-hello-done',
@@ -302,12 +310,7 @@ export class Tls12ClientHandshake {
     });
     if (!verdict.ok && this.config.rejectUnauthorized) {
       const reason = verdict.reason ?? 'certificate rejected';
-      const alert = /expired|not yet valid/i.test(reason)
-        ? 'certificate_expired'
-        : /trust|anchor|issuer|self.signed/i.test(reason)
-          ? 'unknown_ca'
-          : 'bad_certificate';
-      throw new TlsFatal(alert, `server certificate rejected: ${reason}`);
+      throw certificateRejected(reason);
     }
     const { group, point } = state.params;
     const share = this.io.provider.generateKeyShare(group, this.io.random(keyShareSeedLength(group)));
@@ -315,7 +318,7 @@ export class Tls12ClientHandshake {
     try {
       preMaster = share.complete(point);
     } catch (err) {
-      if (err instanceof KeyExchangeError) throw new TlsFatal('illegal_parameter', err.message);
+      if (err instanceof KeyExchangeError) throw misbehaved('badKeyShare', err.message);
       throw err;
     }
     const cke = encodeClientKeyExchange(share.publicKey);
@@ -355,7 +358,7 @@ export class Tls12ClientHandshake {
       this.transcript.current(),
     );
     if (!bytesEqual(expected, decodeFinished12(msg.body)))
-      throw new TlsFatal('decrypt_error', 'server Finished does not verify');
+      throw misbehaved('finishedMismatch', 'server Finished does not verify');
     this.transcript.add(msg.raw);
     this.state = { kind: 'done' };
     const provider = this.io.provider;
@@ -387,8 +390,7 @@ export class Tls12ClientHandshake {
   }
 
   private protect(direction: 'read' | 'write', suite: Tls12Suite, keys: Tls12TrafficKeys): void {
-    if (!this.io.setProtection12)
-      throw new TlsFatal('internal_error', 'this connection cannot do TLS 1.2 record protection');
+    if (!this.io.setProtection12) throw internalError('this connection cannot do TLS 1.2 record protection');
     this.io.setProtection12(direction, new RecordProtection12(this.io.provider, suite, keys));
   }
 }

@@ -4,7 +4,7 @@
  * ServerHelloDone, HelloRequest, and the 1.2-only extension bodies. Strict as messages.ts is:
  * any length mismatch is a decode_error.
  */
-import { TlsFatal, decodeError } from './alerts.js';
+import { decodeError, misbehaved } from './failures.js';
 import { Reader, Writer, concatBytes } from './codec.js';
 import { HandshakeType } from './constants.js';
 import { encodeHandshake } from './messages.js';
@@ -71,7 +71,7 @@ export function decodeServerKeyExchange(body: Uint8Array): ServerKeyExchange {
   const curveType = r.u8();
   // RFC 8422 §5.4: explicit curves are deprecated; named curves only.
   if (curveType !== NAMED_CURVE)
-    throw new TlsFatal('illegal_parameter', `ECCurveType ${curveType} is not named_curve`);
+    throw misbehaved('curveTypeNotNamed', `ECCurveType ${curveType} is not named_curve`);
   const group = r.u16();
   const publicKey = r.vec(1, 1, 0xff, 'ECPoint');
   const paramsRaw = body.subarray(0, 3 + 1 + publicKey.length);

@@ -12,7 +12,14 @@ import {
   type KeyShareSecret,
   type NamedGroup,
 } from '../crypto/provider.js';
-import { TlsFatal } from './alerts.js';
+import {
+  expectMessage,
+  internalError,
+  invalidMessage,
+  misbehaved,
+  notNegotiated,
+  unexpectedMessage,
+} from './failures.js';
 import { bytesEqual } from './codec.js';
 import { DOWNGRADE_TLS12, ExtensionType, GROUP_CODES, HandshakeType, TLS13 } from './constants.js';
 import { Transcript, type HandshakeIo, type HandshakeMessage } from './handshake-common.js';
@@ -111,7 +118,7 @@ export class Tls12ServerHandshake {
   onChangeCipherSpec(): void {
     const state = this.state;
     if (state.kind !== 'wait-change-cipher-spec')
-      throw new TlsFatal('unexpected_message', 'unexpected change_cipher_spec');
+      throw misbehaved('unexpectedChangeCipherSpec', 'unexpected change_cipher_spec');
     this.protect('read', state.n.suite, state.keys.client);
     this.state = { kind: 'wait-finished', n: state.n, keys: state.keys };
   }
@@ -120,21 +127,19 @@ export class Tls12ServerHandshake {
     const state = this.state;
     switch (state.kind) {
       case 'wait-client-hello':
-        throw new TlsFatal('internal_error', 'the ClientHello goes through onClientHello');
+        throw internalError('the ClientHello goes through onClientHello');
       case 'wait-client-key-exchange':
         if (msg.type === HandshakeType.certificate)
-          throw new TlsFatal('unexpected_message', 'client certificate without a request');
-        if (msg.type !== HandshakeType12.client_key_exchange)
-          throw new TlsFatal('unexpected_message', `expected ClientKeyExchange, got ${msg.type}`);
+          throw unexpectedMessage('client certificate without a request');
+        expectMessage(msg, HandshakeType12.client_key_exchange, 'ClientKeyExchange');
         return this.onClientKeyExchange(msg, state);
       case 'wait-change-cipher-spec':
-        throw new TlsFatal('unexpected_message', `expected ChangeCipherSpec, got handshake type ${msg.type}`);
+        throw unexpectedMessage(`expected ChangeCipherSpec, got handshake message ${msg.type}`);
       case 'wait-finished':
-        if (msg.type !== HandshakeType.finished)
-          throw new TlsFatal('unexpected_message', `expected Finished, got ${msg.type}`);
+        expectMessage(msg, HandshakeType.finished, 'Finished');
         return this.onFinished(msg, state);
       case 'done':
-        throw new TlsFatal('unexpected_message', `handshake message ${msg.type} after the handshake`);
+        throw unexpectedMessage(`handshake message ${msg.type} after the handshake`);
     }
   }
 
@@ -147,30 +152,30 @@ export class Tls12ServerHandshake {
 
   /** RFC 5246 §7.4.1.2–§7.4.5: answer the ClientHello with the whole server flight. */
   onClientHello(msg: HandshakeMessage, ch: ClientHello): void {
-    if (this.state.kind !== 'wait-client-hello')
-      throw new TlsFatal('unexpected_message', 'second ClientHello');
+    if (this.state.kind !== 'wait-client-hello') throw misbehaved('secondClientHello', 'second ClientHello');
     // RFC 5246 §7.4.1.2: the null method must be among those offered; we never compress (CRIME).
     if (!ch.compressionMethods.includes(0))
-      throw new TlsFatal('illegal_parameter', 'null compression not offered');
+      throw misbehaved('compressionNotNull', 'null compression not offered');
     // RFC 7627 §5.3: a server may refuse a full handshake without extended_master_secret; we do.
     const ems = findExtension(ch.extensions, EXT12.extended_master_secret);
-    if (!ems) throw new TlsFatal('handshake_failure', 'extended_master_secret is required (RFC 7627)');
-    if (ems.length !== 0) throw new TlsFatal('decode_error', 'extended_master_secret must be empty');
+    if (!ems)
+      throw notNegotiated('extendedMasterSecretRequired', 'extended_master_secret is required (RFC 7627)');
+    if (ems.length !== 0) throw invalidMessage('extended_master_secret must be empty');
     // RFC 5746 §3.6: an initial ClientHello's renegotiated_connection must be empty.
     const ri = findExtension(ch.extensions, EXT12.renegotiation_info);
     if (ri && decodeRenegotiationInfo(ri).length !== 0)
-      throw new TlsFatal('handshake_failure', 'renegotiation_info is not empty');
+      throw misbehaved('renegotiationInfoNotEmpty', 'renegotiation_info is not empty');
     const secureRenegotiation = ri !== undefined || ch.cipherSuites.includes(EMPTY_RENEGOTIATION_INFO_SCSV);
     // RFC 8422 §5.1.2: a client listing point formats must list uncompressed.
     const pointFormats = findExtension(ch.extensions, EXT12.ec_point_formats);
     if (pointFormats && !decodeEcPointFormats(pointFormats).includes(0))
-      throw new TlsFatal('illegal_parameter', 'uncompressed points not offered');
+      throw misbehaved('uncompressedPointsRefused', 'uncompressed points not offered');
 
     const serverNameExt = findExtension(ch.extensions, ExtensionType.server_name);
     const serverName = serverNameExt ? decodeServerName(serverNameExt) : undefined;
     const signer = signer12For(this.config.certificates.select(serverName));
     const suite = chooseTls12Suite(ch.cipherSuites, signer.auth);
-    if (!suite) throw new TlsFatal('handshake_failure', 'no cipher suite in common');
+    if (!suite) throw notNegotiated('noCommonCipherSuite', 'no cipher suite in common');
 
     // RFC 8422 §4: without supported_groups the server may choose; P-256 is what such clients know.
     const groupsExt = findExtension(ch.extensions, ExtensionType.supported_groups);
@@ -178,19 +183,20 @@ export class Tls12ServerHandshake {
       ? decodeU16List(groupsExt, 2, 2, 'supported_groups')
       : [GROUP_CODES.secp256r1];
     const group = this.groups().find((g) => clientGroups.includes(GROUP_CODES[g]));
-    if (!group) throw new TlsFatal('handshake_failure', 'no ECDHE group in common');
+    if (!group) throw notNegotiated('noCommonGroup', 'no ECDHE group in common');
 
     // RFC 5246 §7.4.1.4.1: without signature_algorithms the client means SHA-1, which we do not sign.
     const sigExt = findExtension(ch.extensions, ExtensionType.signature_algorithms);
     const clientSchemes = sigExt ? decodeU16List(sigExt, 2, 2, 'signature_algorithms') : [];
     const scheme = signer.schemes.find((s) => clientSchemes.includes(s.code));
-    if (!scheme) throw new TlsFatal('handshake_failure', 'no signature scheme in common for our certificate');
+    if (!scheme)
+      throw notNegotiated('noCommonSignatureScheme', 'no signature scheme in common for our certificate');
 
     let alpn: string | undefined;
     const alpnExt = findExtension(ch.extensions, ExtensionType.alpn);
     if (alpnExt && this.config.alpnProtocols?.length) {
       alpn = decodeAlpn(alpnExt).find((p) => this.config.alpnProtocols!.includes(p));
-      if (!alpn) throw new TlsFatal('no_application_protocol', 'no application protocol in common'); // RFC 7301 §3.2
+      if (!alpn) throw notNegotiated('noCommonApplicationProtocol', 'no application protocol in common'); // RFC 7301 §3.2
     }
 
     const serverRandom = Uint8Array.from(this.io.random(32));
@@ -238,12 +244,12 @@ export class Tls12ServerHandshake {
     const point = decodeClientKeyExchange(msg.body);
     // RFC 8422 §5.1.2: uncompressed points only (the length and 0x04 prefix say so).
     if (point.length !== keyShareLength(state.n.group, 'client'))
-      throw new TlsFatal('illegal_parameter', `malformed ${state.n.group} point`);
+      throw misbehaved('badKeyShare', `malformed ${state.n.group} point`);
     let preMaster: Uint8Array;
     try {
       preMaster = state.share.complete(point);
     } catch (err) {
-      if (err instanceof KeyExchangeError) throw new TlsFatal('illegal_parameter', err.message);
+      if (err instanceof KeyExchangeError) throw misbehaved('badKeyShare', err.message);
       throw err;
     }
     this.transcript.add(msg.raw);
@@ -269,7 +275,7 @@ export class Tls12ServerHandshake {
       this.transcript.current(),
     );
     if (!bytesEqual(expected, decodeFinished12(msg.body)))
-      throw new TlsFatal('decrypt_error', 'client Finished does not verify');
+      throw misbehaved('finishedMismatch', 'client Finished does not verify');
     this.transcript.add(msg.raw);
     this.io.sendChangeCipherSpec();
     this.protect('write', n.suite, keys.server);
@@ -309,8 +315,7 @@ export class Tls12ServerHandshake {
   }
 
   private protect(direction: 'read' | 'write', suite: Tls12Suite, keys: Tls12TrafficKeys): void {
-    if (!this.io.setProtection12)
-      throw new TlsFatal('internal_error', 'this connection cannot do TLS 1.2 record protection');
+    if (!this.io.setProtection12) throw internalError('this connection cannot do TLS 1.2 record protection');
     this.io.setProtection12(direction, new RecordProtection12(this.io.provider, suite, keys));
   }
 

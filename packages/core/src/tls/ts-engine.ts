@@ -29,6 +29,8 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
 /** Bytes of protected records we let queue on the socket before pushing back on the writer. */
 const SOCKET_WRITE_WINDOW = 256 * 1024;
 
+const swallow = (): void => undefined;
+
 function providerFor(choice: CryptoChoice): CryptoProvider {
   return choice === 'node' ? nodeProvider : choice === 'noble' ? nobleProvider : defaultProvider;
 }
@@ -47,8 +49,12 @@ class TsTlsStream extends Duplex {
   ) {
     super({ allowHalfOpen: true, writableHighWaterMark: 64 * 1024 });
     this.ready = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
-    // Until the handshake completes the failure is reported through the engine's promise.
-    this.on('error', this.beforeEstablished);
+    // An error path for the stream's whole life (issue 19): until the handshake completes the
+    // failure is reported through the engine's promise; after it, a failure that comes before the
+    // caller has attached its own listener (a fatal record in the same read as the peer's
+    // Finished, a socket error while the caller awaits something else) must not become an
+    // uncaught exception. The stream is destroyed either way, and `errored` keeps the cause.
+    this.on('error', swallow);
     socket.on('data', this.onSocketData);
     socket.on('end', this.onSocketEnd);
     socket.on('error', this.onSocketError);
@@ -75,6 +81,20 @@ class TsTlsStream extends Duplex {
     return this.ready.finally(() => clearTimeout(timer));
   }
 
+  /**
+   * The stream to hand over once the handshake promise has settled, or the reason not to: events
+   * read in the same batch as the peer's Finished may already have destroyed it, and a dead
+   * stream is no success.
+   */
+  handOver(): TlsStream {
+    if (this.destroyed)
+      throw (
+        this.errored ??
+        new TlsAlertError('handshake_failure', 'connection closed right after the TLS handshake', true)
+      );
+    return this as unknown as TlsStream;
+  }
+
   start(): void {
     this.conn.start();
     this.pump();
@@ -84,8 +104,6 @@ class TsTlsStream extends Duplex {
     // Passed through as given: RFC 5705 (TLS 1.2) tells an absent context from an empty one.
     return Buffer.from(this.conn.exportKeyingMaterial(length, label, context));
   }
-
-  private readonly beforeEstablished = () => undefined;
 
   private readonly onSocketData = (chunk: Buffer) => {
     this.conn.receive(chunk);
@@ -131,7 +149,6 @@ class TsTlsStream extends Duplex {
       case 'established':
         this.result = ev.result;
         this.session = this.describe(ev.result);
-        this.off('error', this.beforeEstablished);
         this.settle.resolve();
         return;
       case 'data':
@@ -234,7 +251,7 @@ export class TsTlsEngine implements TlsEngine {
     const stream = new TsTlsStream(socket, conn, (r) => sessionInfo(r, r.serverName));
     stream.start();
     await stream.handshake(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
-    return stream as unknown as TlsStream;
+    return stream.handOver();
   }
 
   async connect(socket: Duplex, options: TlsClientOptions): Promise<TlsStream> {
@@ -255,7 +272,7 @@ export class TsTlsEngine implements TlsEngine {
     const stream = new TsTlsStream(socket, conn, (r) => sessionInfo(r, options.serverName));
     stream.start();
     await stream.handshake(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
-    return stream as unknown as TlsStream;
+    return stream.handOver();
   }
 }
 

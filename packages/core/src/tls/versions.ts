@@ -3,7 +3,7 @@
  * fallback detection (RFC 7507 §3) and the version-intolerance rules: a ClientHello without
  * supported_versions whose client_version is 0x0304 or higher gets TLS 1.2, never an error.
  */
-import { TlsFatal } from './alerts.js';
+import { misbehaved } from './failures.js';
 import { ExtensionType, TLS12, TLS13 } from './constants.js';
 import type { TlsVersion } from './engine.js';
 import { decodeU16List, findExtension, type ClientHello } from './messages.js';
@@ -43,27 +43,37 @@ function offeredVersions(ch: ClientHello): { versions: number[]; highest: number
     return { versions, highest: known.length ? Math.max(...known) : 0 };
   }
   // RFC 5246 §E.1: client_version is the highest the client supports; everything below it too.
+  // Without supported_versions nothing above TLS 1.2 can be negotiated (RFC 8446 §4.2.1), so a
+  // client_version of 0x0304 or more offers TLS 1.2 at most, also for RFC 7507.
   const v = ch.legacyVersion;
-  const versions = v >= TLS13 ? [TLS12] : v === TLS12 ? [TLS12] : [];
-  return { versions, highest: v };
+  const versions = v >= TLS12 ? [TLS12] : [];
+  return { versions, highest: Math.min(v, TLS12) };
 }
 
 /** The version the server negotiates, or the alert that ends the handshake. */
 export function chooseServerVersion(ch: ClientHello, range: VersionRange): number {
+  // RFC 8446 Appendix D.5: a legacy_version of 0x0300 (SSL 3.0) or below is refused even beside
+  // supported_versions; values above it are ignored there (§4.2.1), as real TLS 1.0/1.1-era
+  // record layers send 0x0301.
+  if (ch.legacyVersion <= SSL3)
+    throw misbehaved('legacyVersionTooLow', `ClientHello legacy_version 0x${hex4(ch.legacyVersion)}`);
   const { versions, highest } = offeredVersions(ch);
-  // RFC 7507 §3: a fallback retry below what we support means someone interfered.
-  if (ch.cipherSuites.includes(TLS_FALLBACK_SCSV) && highest < range.max) {
-    throw new TlsFatal(
-      'inappropriate_fallback',
-      `client fell back to 0x${highest.toString(16)} though we support 0x${range.max.toString(16)}`,
+  const chosen = [TLS13, TLS12].find((v) => v >= range.min && v <= range.max && versions.includes(v));
+  // RFC 8446 §4.2.1 / RFC 5246 §E.1: SSL 3.0, TLS 1.0 and 1.1 end here, with or without
+  // TLS_FALLBACK_SCSV: below our minimum there is no version to fall back to (OpenSSL agrees).
+  if (chosen === undefined)
+    throw misbehaved(
+      'noCommonVersion',
+      `no protocol version in common (client offers up to 0x${hex4(highest)})`,
     );
-  }
-  for (const v of [TLS13, TLS12]) {
-    if (v >= range.min && v <= range.max && versions.includes(v)) return v;
-  }
-  // RFC 8446 §4.2.1 / RFC 5246 §E.1: SSL 3.0, TLS 1.0 and 1.1 end here.
-  throw new TlsFatal(
-    'protocol_version',
-    `no protocol version in common (client offers up to 0x${highest.toString(16)})`,
-  );
+  // RFC 7507 §3: a fallback retry below what we support means someone interfered.
+  if (ch.cipherSuites.includes(TLS_FALLBACK_SCSV) && highest < range.max)
+    throw misbehaved(
+      'inappropriateFallback',
+      `client fell back to 0x${hex4(highest)} though we support 0x${hex4(range.max)}`,
+    );
+  return chosen;
 }
+
+const SSL3 = 0x0300;
+const hex4 = (v: number) => v.toString(16).padStart(4, '0');
