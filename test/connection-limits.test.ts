@@ -10,7 +10,7 @@ import type * as net from 'node:net';
 import { join } from 'node:path';
 import { startGateway, type Gateway } from '@postern/server';
 import { runCli, startServe, tempDir } from './helpers.js';
-import { raw, type Raw } from './raw-lines.js';
+import { connectRawLines as raw, type RawLineClient as Raw } from '@postern/core';
 
 const GREETING: Record<string, RegExp> = {
   smtp: /^220 /,

@@ -27,6 +27,7 @@ export { verifyServerChain, matchesHostname } from './certs/verify.js';
 export type { ChainVerdict, VerifyServerChainOptions } from './certs/verify.js';
 export { CertificateStore, certificateNames, checkCertifiedKey } from './certs/certificate-store.js';
 export { hasProgram, requireProgram } from './testing.js';
+export { connectRawLines, waitUntil, type RawLineClient } from './testing-raw-lines.js';
 export type { CommonServerOptions, ConnectionOptions, ProtocolHandler, TlsSettings } from './protocol.js';
 export { decodeSaslPlain, decodeBase64Text } from './sasl.js';
 export type { PlainCredentials } from './sasl.js';

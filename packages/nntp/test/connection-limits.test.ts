@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import type * as net from 'node:net';
 import { startRig, type Rig } from './harness.js';
-import { raw, until, type Raw } from './raw-lines.js';
+import { connectRawLines as raw, waitUntil as until, type RawLineClient as Raw } from '@postern/core';
 
 const GREETING = /^20[01] /;
 const REFUSAL = /^400 /;

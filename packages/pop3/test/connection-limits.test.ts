@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import type * as net from 'node:net';
 import { ALICE, ALICE_PW, startHarness, type Harness } from './harness.js';
-import { raw, until, type Raw } from './raw-lines.js';
+import { connectRawLines as raw, waitUntil as until, type RawLineClient as Raw } from '@postern/core';
 
 const GREETING = /^\+OK /;
 const REFUSAL = /^-ERR \[SYS\/TEMP\] /;

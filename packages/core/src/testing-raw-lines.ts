@@ -1,18 +1,18 @@
 /**
- * A raw line client for the connection-limit tests: connect (optionally from another loopback
+ * A raw line client for the tests of every package (connection limits, hostile clients): connect (optionally from another loopback
  * address), read lines, and see every line once the server has closed the connection.
  */
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 
-export interface Raw {
+export interface RawLineClient {
   socket: net.Socket;
   line(): Promise<string>;
   /** Every line received, once the server has closed the connection. */
   closed(): Promise<string[]>;
 }
 
-export async function raw(port: number, localAddress?: string): Promise<Raw> {
+export async function connectRawLines(port: number, localAddress?: string): Promise<RawLineClient> {
   const socket = net.connect({ host: '127.0.0.1', port, localAddress });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
@@ -56,7 +56,7 @@ export async function raw(port: number, localAddress?: string): Promise<Raw> {
   };
 }
 
-export async function until(what: string, test: () => boolean): Promise<void> {
+export async function waitUntil(what: string, test: () => boolean): Promise<void> {
   for (let i = 0; i < 1000; i++) {
     if (test()) return;
     await new Promise((r) => setTimeout(r, 10));
