@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { runCli, tempDir } from './helpers.js';
 
 describe('postern user and group commands act on the store', function () {
+  // Each case starts several CLI processes (~1 s each on an idle machine, 3-4 s on a loaded one).
+  this.timeout(60_000);
   const dataDir = tempDir();
   const store = ['--data-dir', dataDir];
 
