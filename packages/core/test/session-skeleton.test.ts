@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { LineChannel, type LineChannelOptions } from '../src/channel/line-channel.js';
 import { CertificateStore } from '../src/certs/certificate-store.js';
 import { generateSelfSigned } from '../src/certs/self-signed.js';
 import { silentLogger } from '../src/logging.js';
@@ -17,6 +16,7 @@ import {
   type DeadlineKind,
   type LineOutcome,
   type Refusal,
+  type SessionLimits,
 } from '../src/server/session-skeleton.js';
 import type { TlsSettings } from '../src/protocol.js';
 import { NativeTlsEngine } from '../src/tls/native.js';
@@ -35,15 +35,10 @@ class EchoSession extends SessionSkeleton {
   slowStarted: Promise<void>;
   private markSlow!: () => void;
 
-  constructor(
-    socket: net.Socket,
-    channelOptions: LineChannelOptions,
-    maxErrors: number,
-    tlsSettings?: TlsSettings,
-  ) {
-    const channel = new LineChannel(socket, channelOptions);
+  constructor(socket: net.Socket, limits: SessionLimits, maxErrors: number, tlsSettings?: TlsSettings) {
     super({
-      channel,
+      stream: socket,
+      limits,
       log: silentLogger,
       implicitTls: tlsSettings !== undefined,
       tls: tlsSettings ?? ({} as TlsSettings),
@@ -111,15 +106,11 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(
-  channelOptions: LineChannelOptions = {},
-  maxErrors = 3,
-  tlsSettings?: TlsSettings,
-): Promise<Rig> {
+async function rig(limits: SessionLimits = {}, maxErrors = 3, tlsSettings?: TlsSettings): Promise<Rig> {
   const sessions: EchoSession[] = [];
   const runs: Array<Promise<void>> = [];
   const server = net.createServer((socket) => {
-    const s = new EchoSession(socket, { idleTimeoutMs: 0, ...channelOptions }, maxErrors, tlsSettings);
+    const s = new EchoSession(socket, { idleTimeoutMs: 0, ...limits }, maxErrors, tlsSettings);
     sessions.push(s);
     runs.push(s.run());
   });

@@ -8,7 +8,6 @@ import type { Socket } from 'node:net';
 import {
   ChannelClosedError,
   IdleTimeoutError,
-  LineChannel,
   LineTooLongError,
   SessionSkeleton,
   type DeadlineKind,
@@ -59,14 +58,14 @@ export class ImapSession extends SessionSkeleton {
       conn: id,
       remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
     });
-    const channel = new LineChannel(socket, {
-      maxLineLength: options.maxLineLength,
-      idleTimeoutMs: options.idleTimeoutMs,
-      commandTimeoutMs: options.commandTimeoutMs,
-      preAuthTimeoutMs: options.preAuthTimeoutMs,
-      logger: log,
+    super({
+      stream: socket,
+      limits: options,
+      log,
+      implicitTls,
+      tls: options.tls,
+      maxErrors: options.maxBadCommands,
     });
-    super({ channel, log, implicitTls, tls: options.tls, maxErrors: options.maxBadCommands });
   }
 
   get options(): ResolvedImapOptions {

@@ -8,7 +8,6 @@ import type { Readable } from 'node:stream';
 import {
   ChannelClosedError,
   DotEncoder,
-  LineChannel,
   SessionSkeleton,
   UpgradeError,
   type DeadlineKind,
@@ -54,13 +53,14 @@ export class NntpSession extends SessionSkeleton<NntpError> {
     });
     // Replies go out as a status line and blocks in several writes: no Nagle delay between them.
     socket.setNoDelay?.(true);
-    const channel = new LineChannel(socket, {
-      maxLineLength: options.maxLineLength,
-      idleTimeoutMs: options.idleTimeoutMs,
-      commandTimeoutMs: options.commandTimeoutMs,
-      logger: log,
+    super({
+      stream: socket,
+      limits: options,
+      log,
+      implicitTls,
+      tls: options.tls,
+      maxErrors: options.maxErrors,
     });
-    super({ channel, log, implicitTls, tls: options.tls, maxErrors: options.maxErrors });
   }
 
   get state(): NntpState {

@@ -7,7 +7,6 @@ import type { Socket } from 'node:net';
 import {
   ChannelClosedError,
   IdleTimeoutError,
-  LineChannel,
   LineTooLongError,
   SessionSkeleton,
   type DeadlineKind,
@@ -47,14 +46,14 @@ export class Pop3Session extends SessionSkeleton<Pop3Error> {
       remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
       tls: implicitTls ? 'implicit' : 'stls',
     });
-    const channel = new LineChannel(socket, {
-      maxLineLength: options.maxLineLength,
-      idleTimeoutMs: options.idleTimeoutMs,
-      commandTimeoutMs: options.commandTimeoutMs,
-      preAuthTimeoutMs: options.preAuthTimeoutMs,
-      logger: log,
+    super({
+      stream: socket,
+      limits: options,
+      log,
+      implicitTls,
+      tls: options.tls,
+      maxErrors: options.maxErrors,
     });
-    super({ channel, log, implicitTls, tls: options.tls, maxErrors: options.maxErrors });
     this.authorization = new AuthorizationCommands(this);
     this.transaction = new TransactionCommands(this);
   }

@@ -7,7 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ChannelClosedError,
   IdleTimeoutError,
-  LineChannel,
   LineTooLongError,
   SessionSkeleton,
   type DeadlineKind,
@@ -48,15 +47,15 @@ export class SmtpSession extends SessionSkeleton {
   ) {
     const remoteAddress = socket.remoteAddress ?? 'unknown';
     const log = options.logger.child({ conn: id, remote: `${remoteAddress}:${socket.remotePort ?? '?'}` });
-    const channel = new LineChannel(socket, {
-      maxLineLength: options.maxLineLength,
-      idleTimeoutMs: options.idleTimeoutMs,
-      commandTimeoutMs: options.commandTimeoutMs,
-      preAuthTimeoutMs: options.preAuthTimeoutMs,
-      logger: log,
-    });
     // maxErrors refusals are answered; the session ends at the one after (421 instead).
-    super({ channel, log, implicitTls, tls: options.tls, maxErrors: options.maxErrors + 1 });
+    super({
+      stream: socket,
+      limits: options,
+      log,
+      implicitTls,
+      tls: options.tls,
+      maxErrors: options.maxErrors + 1,
+    });
     this.remoteAddress = remoteAddress;
   }
 

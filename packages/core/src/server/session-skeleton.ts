@@ -5,7 +5,8 @@
  * to do with a line, the words for each goodbye, what to release at the end) — the way Dovecot's
  * login-common gives each protocol a table of callbacks. Issue 19, "one session skeleton".
  */
-import type { LineChannel } from '../channel/line-channel.js';
+import type { Duplex } from 'node:stream';
+import { LineChannel, type LineChannelOptions } from '../channel/line-channel.js';
 import { ChannelClosedError, IdleTimeoutError, LineTooLongError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { TlsSettings } from '../protocol.js';
@@ -28,8 +29,16 @@ export type DeadlineKind = 'idle' | 'command' | 'pre-auth';
 /** A returned string ends the session, naming why (for the log); undefined goes on. */
 export type LineOutcome = string | undefined;
 
+/** The channel's limits a session is built with (a protocol's resolved options will do). */
+export type SessionLimits = Pick<
+  LineChannelOptions,
+  'maxLineLength' | 'idleTimeoutMs' | 'commandTimeoutMs' | 'preAuthTimeoutMs'
+>;
+
 export interface SessionSetup {
-  readonly channel: LineChannel;
+  /** The accepted connection. */
+  readonly stream: Duplex;
+  readonly limits: SessionLimits;
   readonly log: Logger;
   /** RFC 8314: the TLS handshake comes before the greeting. */
   readonly implicitTls: boolean;
@@ -59,9 +68,16 @@ export abstract class SessionSkeleton<R extends Refusal = Refusal> implements Se
   private closing: Promise<void> | undefined;
 
   constructor(setup: SessionSetup) {
+    const { stream, limits, log } = setup;
     this.setup = setup;
-    this.channel = setup.channel;
-    this.log = setup.log;
+    this.log = log;
+    this.channel = new LineChannel(stream, {
+      maxLineLength: limits.maxLineLength,
+      idleTimeoutMs: limits.idleTimeoutMs,
+      commandTimeoutMs: limits.commandTimeoutMs,
+      preAuthTimeoutMs: limits.preAuthTimeoutMs,
+      logger: log,
+    });
   }
 
   // ---- hooks ------------------------------------------------------------------------------
