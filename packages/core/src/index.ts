@@ -33,6 +33,14 @@ export { decodeSaslPlain, decodeBase64Text } from './sasl.js';
 export type { PlainCredentials } from './sasl.js';
 export { ProtocolServer } from './server/protocol-server.js';
 export type { ProtocolServerOptions, ServedSession, SessionStart } from './server/protocol-server.js';
+export { SessionSkeleton, deadlineKind } from './server/session-skeleton.js';
+export type {
+  DeadlineKind,
+  LineOutcome,
+  Refusal,
+  SessionLimits,
+  SessionSetup,
+} from './server/session-skeleton.js';
 export { ConnectionLimiter } from './server/connection-limiter.js';
 export type { ConnectionCaps, ConnectionSlot, RefusalReason } from './server/connection-limiter.js';
 export { RefusalLog } from './server/refusal-log.js';

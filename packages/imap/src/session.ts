@@ -8,9 +8,11 @@ import type { Socket } from 'node:net';
 import {
   ChannelClosedError,
   IdleTimeoutError,
-  LineChannel,
   LineTooLongError,
-  type Logger,
+  SessionSkeleton,
+  type DeadlineKind,
+  type LineOutcome,
+  type Refusal,
 } from '@postern/core';
 import { CommandReadError, PRE_AUTH_MAX_LITERAL, readCommandRest } from './command-reader.js';
 import { ImapError, bad, errorText, no } from './errors.js';
@@ -34,15 +36,10 @@ export interface SessionHost {
 /** Commands during which EXPUNGE must not be sent (RFC 3501 §7.4.1). */
 const NO_EXPUNGE = new Set(['FETCH', 'STORE', 'SEARCH']);
 
-export class ImapSession {
-  readonly channel: LineChannel;
-  readonly log: Logger;
+export class ImapSession extends SessionSkeleton {
   private current: ImapState = INITIAL_STATE;
   readonly enabled = new Set<string>();
-  private badCount = 0;
   authFailures = 0;
-  private stopping = false;
-  private waiting = false;
   private loggedInUser: string | undefined;
   private signalStop: () => void = () => undefined;
   /** Resolves when a graceful shutdown is requested (ends an IDLE). */
@@ -52,20 +49,22 @@ export class ImapSession {
 
   constructor(
     socket: Socket,
-    private readonly implicitTls: boolean,
+    implicitTls: boolean,
     readonly host: SessionHost,
     id: number,
   ) {
-    this.log = host.options.logger.child({
+    const { options } = host;
+    const log = options.logger.child({
       conn: id,
       remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
     });
-    this.channel = new LineChannel(socket, {
-      maxLineLength: host.options.maxLineLength,
-      idleTimeoutMs: host.options.idleTimeoutMs,
-      commandTimeoutMs: host.options.commandTimeoutMs,
-      preAuthTimeoutMs: host.options.preAuthTimeoutMs,
-      logger: this.log,
+    super({
+      stream: socket,
+      limits: options,
+      log,
+      implicitTls,
+      tls: options.tls,
+      maxErrors: options.maxBadCommands,
     });
   }
 
@@ -200,104 +199,76 @@ export class ImapSession {
     this.apply({ type: 'login', user });
   }
 
-  requestStop(): void {
-    if (this.stopping) return;
-    this.stopping = true;
+  // ---- SessionSkeleton hooks ----
+
+  /** RFC 3501 §7.1.1: the greeting, with CAPABILITY as a response code. */
+  protected async greet(): Promise<LineOutcome> {
+    await this.write(
+      `* OK [CAPABILITY ${this.capabilities().join(' ')}] ${this.options.hostname} IMAP4rev1 ready\r\n`,
+    );
+    return undefined;
+  }
+
+  /** The rest of the command (its literals), then the command itself. */
+  protected async handleLine(line: string): Promise<LineOutcome> {
+    if (line === '') return undefined;
+    let cmd;
+    try {
+      const beforeLogin = this.current.kind === 'NotAuthenticated';
+      cmd = await readCommandRest(this.channel, line, {
+        maxLineLength: this.options.maxLineLength,
+        // Issue 19: before login, nothing an anonymous client sends is held beyond a few KiB.
+        maxLiteralSize: beforeLogin
+          ? Math.min(PRE_AUTH_MAX_LITERAL, this.options.maxLiteralSize)
+          : this.options.maxLiteralSize,
+        maxLiterals: 1000,
+        beforeLogin,
+      });
+    } catch (err) {
+      if (err instanceof CommandReadError)
+        return (await this.refuse(err.tag, err.error)) ? 'refused' : undefined;
+      if (err instanceof LineTooLongError) return this.reject(this.lineTooLong());
+      throw err;
+    }
+    return (await this.dispatch(cmd.tag, Reader.of(cmd, cmd.tag.length))) ? 'logout' : undefined;
+  }
+
+  protected lineTooLong(): Refusal {
+    return toRefusal('*', bad('command line too long', 'TOOBIG'));
+  }
+
+  protected tooManyErrors(last: Refusal): string {
+    return `${last.reply}* BYE too many invalid commands\r\n`;
+  }
+
+  protected timeout(kind: DeadlineKind): string {
+    if (kind === 'command') return '* BYE command not completed in time\r\n';
+    if (kind === 'pre-auth') return '* BYE not authenticated in time\r\n';
+    // RFC 3501 §5.4: the autologout timer.
+    return '* BYE autologout; idle for too long\r\n';
+  }
+
+  protected shuttingDown(): string {
+    return '* BYE server shutting down\r\n';
+  }
+
+  /** A shutdown ends an IDLE and wakes a mailbox waiting for changes. */
+  protected override onStop(): void {
     this.signalStop();
-    if (this.waiting)
-      void this.write('* BYE server shutting down\r\n').then(
-        () => this.channel.close(),
-        () => undefined,
-      );
     if (this.current.kind === 'Selected') this.current.mailbox.wake();
   }
 
-  get isStopping(): boolean {
-    return this.stopping;
+  protected cleanup(): void {
+    if (this.current.kind === 'Selected') this.current.mailbox.close();
+    if (this.loggedInUser) this.host.releaseUser(this.loggedInUser);
   }
 
-  destroy(): void {
-    this.channel.destroy();
-  }
-
-  async run(): Promise<void> {
-    try {
-      if (this.implicitTls) {
-        // RFC 8314 §3.3: the handshake first; nothing in plaintext.
-        await this.channel.upgrade(this.options.tls.engine, { role: 'server', ...this.options.tls.server });
-      }
-      // RFC 3501 §7.1.1: the greeting, with CAPABILITY as a response code.
-      await this.write(
-        `* OK [CAPABILITY ${this.capabilities().join(' ')}] ${this.options.hostname} IMAP4rev1 ready\r\n`,
-      );
-      await this.loop();
-    } catch (err) {
-      if (err instanceof ImapError && err.fatal) {
-        await this.write(`* BYE ${err.code ? `[${err.code}] ` : ''}${err.message}\r\n`).catch(
-          () => undefined,
-        );
-      } else if (!(err instanceof ChannelClosedError)) {
-        this.log.warn({ err: errorText(err) }, 'connection error');
-      }
-    } finally {
-      if (this.current.kind === 'Selected') this.current.mailbox.close();
-      if (this.loggedInUser) this.host.releaseUser(this.loggedInUser);
-      if (this.channel.isClosed) this.channel.destroy();
-      else await this.channel.close();
+  protected override async failed(err: unknown): Promise<string> {
+    if (err instanceof ImapError && err.fatal) {
+      await this.write(`* BYE ${err.code ? `[${err.code}] ` : ''}${err.message}\r\n`).catch(() => undefined);
+      return err.message;
     }
-  }
-
-  private async loop(): Promise<void> {
-    while (this.current.kind !== 'Logout') {
-      if (this.stopping) {
-        await this.write('* BYE server shutting down\r\n').catch(() => undefined);
-        return;
-      }
-      let line: string;
-      this.waiting = true;
-      try {
-        line = await this.channel.readLine();
-      } catch (err) {
-        if (err instanceof LineTooLongError) {
-          if (await this.refuse('*', bad('command line too long', 'TOOBIG'))) return;
-          continue;
-        }
-        if (err instanceof IdleTimeoutError) {
-          // RFC 3501 §5.4: the autologout timer.
-          await this.write('* BYE autologout; idle for too long\r\n').catch(() => undefined);
-          return;
-        }
-        throw err;
-      } finally {
-        this.waiting = false;
-      }
-      if (this.stopping) return;
-      if (line === '') continue;
-      let cmd;
-      try {
-        const beforeLogin = this.current.kind === 'NotAuthenticated';
-        cmd = await readCommandRest(this.channel, line, {
-          maxLineLength: this.options.maxLineLength,
-          // Issue 19: before login, nothing an anonymous client sends is held beyond a few KiB.
-          maxLiteralSize: beforeLogin
-            ? Math.min(PRE_AUTH_MAX_LITERAL, this.options.maxLiteralSize)
-            : this.options.maxLiteralSize,
-          maxLiterals: 1000,
-          beforeLogin,
-        });
-      } catch (err) {
-        if (err instanceof CommandReadError) {
-          if (await this.refuse(err.tag, err.error)) return;
-          continue;
-        }
-        if (err instanceof LineTooLongError) {
-          if (await this.refuse('*', bad('command line too long', 'TOOBIG'))) return;
-          continue;
-        }
-        throw err;
-      }
-      if (await this.dispatch(cmd.tag, Reader.of(cmd, cmd.tag.length))) return;
-    }
+    return super.failed(err);
   }
 
   /** Run one command; true when the session must end. */
@@ -330,12 +301,9 @@ export class ImapSession {
       await this.write(`${tag} OK ${ok ?? `${name} completed`}\r\n`);
       return false;
     } catch (err) {
-      if (err instanceof ChannelClosedError) throw err;
+      // A deadline inside a command: the skeleton says goodbye in its words.
+      if (err instanceof ChannelClosedError || err instanceof IdleTimeoutError) throw err;
       if (err instanceof AlreadyAnswered) return false;
-      if (err instanceof IdleTimeoutError) {
-        await this.write('* BYE autologout; idle for too long\r\n').catch(() => undefined);
-        return true;
-      }
       if (err instanceof LineTooLongError) return this.refuse(tag, bad('line too long', 'TOOBIG'));
       const refusal = storeRefusal(err);
       if (!refusal) {
@@ -364,16 +332,14 @@ export class ImapSession {
     if (lines.length) await this.write(lines);
   }
 
-  /** Answer a refusal; true when the session must end (too many BADs). */
+  /** Answer a refusal; true when the session must end (too many BADs, or fatal). */
   private async refuse(tag: string, err: ImapError): Promise<boolean> {
-    if (err.status === 'BAD') this.badCount++;
-    if (this.badCount >= this.options.maxBadCommands) {
-      await this.write(err.reply(tag));
-      await this.write('* BYE too many invalid commands\r\n');
-      return true;
-    }
-    await this.write(err.reply(tag));
-    if (err.fatal) await this.write(`* BYE ${err.code ? `[${err.code}] ` : ''}closing the connection\r\n`);
-    return err.fatal;
+    return (await this.reject(toRefusal(tag, err))) !== undefined;
   }
+}
+
+/** Only BAD counts towards maxBadCommands; a fatal refusal is followed by BYE. */
+function toRefusal(tag: string, err: ImapError): Refusal {
+  const bye = err.fatal ? `* BYE ${err.code ? `[${err.code}] ` : ''}closing the connection\r\n` : '';
+  return { reply: err.reply(tag) + bye, counts: err.status === 'BAD', fatal: err.fatal };
 }

@@ -8,11 +8,10 @@ import type { Readable } from 'node:stream';
 import {
   ChannelClosedError,
   DotEncoder,
-  IdleTimeoutError,
-  LineChannel,
-  LineTooLongError,
+  SessionSkeleton,
   UpgradeError,
-  type Logger,
+  type DeadlineKind,
+  type TlsSessionInfo,
 } from '@postern/core';
 import type { NewsStore } from '@postern/store';
 import { capabilities } from './capabilities.js';
@@ -34,38 +33,33 @@ export interface SessionContext {
   readonly commands: CommandTable;
 }
 
-export class NntpSession {
-  readonly channel: LineChannel;
-  readonly log: Logger;
+export class NntpSession extends SessionSkeleton<NntpError> {
   private current: NntpState = INITIAL_STATE;
-  private errors = 0;
   private authFailures = 0;
-  private stopping = false;
-  private waitingForCommand = false;
-  private saidGoodbye = false;
-  /** A close started by the session itself (shutdown while idle), flushing the last reply. */
-  private closing: Promise<void> | undefined;
   /** Whether the command being run has written anything yet. */
   private wroteReply = false;
 
   constructor(
     socket: Socket,
-    private readonly implicitTls: boolean,
+    implicitTls: boolean,
     readonly ctx: SessionContext,
     id: number,
   ) {
-    this.log = ctx.options.logger.child({
+    const { options } = ctx;
+    const log = options.logger.child({
       conn: id,
       remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
       tls: implicitTls ? 'implicit' : 'starttls',
     });
     // Replies go out as a status line and blocks in several writes: no Nagle delay between them.
     socket.setNoDelay?.(true);
-    this.channel = new LineChannel(socket, {
-      maxLineLength: ctx.options.maxLineLength,
-      idleTimeoutMs: ctx.options.idleTimeoutMs,
-      commandTimeoutMs: ctx.options.commandTimeoutMs,
-      logger: this.log,
+    super({
+      stream: socket,
+      limits: options,
+      log,
+      implicitTls,
+      tls: options.tls,
+      maxErrors: options.maxErrors,
     });
   }
 
@@ -168,82 +162,56 @@ export class NntpSession {
     return err;
   }
 
-  /** Graceful shutdown: finish the command in progress, say so, close. */
-  requestStop(): void {
-    if (this.stopping) return;
-    this.stopping = true;
-    if (this.waitingForCommand) void this.goodbye();
+  // ---- SessionSkeleton hooks ----
+
+  /** RFC 3977 §5.1.1: 200 when posting may be allowed (here: after authentication). */
+  protected async greet(): Promise<string | undefined> {
+    await this.reply(200, `${this.ctx.options.hostname} Postern NNTP service ready, posting allowed`);
+    return undefined;
   }
 
-  destroy(): void {
-    this.channel.destroy();
+  protected handleLine(line: string): Promise<string | undefined> {
+    return this.dispatch(line);
   }
 
-  /** Serve the connection until it ends. Never rejects. */
-  async run(): Promise<void> {
-    let reason = 'closed';
-    try {
-      if (this.implicitTls) {
-        // RFC 8314 §3.3 / RFC 4642 §1: nntps handshakes first; nothing is said in plaintext.
-        const { session } = await this.channel.upgrade(this.ctx.options.tls.engine, {
-          role: 'server',
-          ...this.ctx.options.tls.server,
-        });
-        this.apply({ type: 'tls' });
-        this.log.debug(
-          { version: session.version, cipher: session.cipherSuite, resumed: session.resumed },
-          'TLS established',
-        );
-      }
-      if (this.stopping) {
-        await this.goodbye();
-        return;
-      }
-      // RFC 3977 §5.1.1: 200 when posting may be allowed (here: after authentication).
-      await this.reply(200, `${this.ctx.options.hostname} Postern NNTP service ready, posting allowed`);
-      reason = await this.loop();
-    } catch (err) {
-      reason = errorText(err);
-      if (err instanceof DropConnection) this.channel.destroy();
-      if (!(err instanceof ChannelClosedError)) this.log.warn({ err: errorText(err) }, 'connection error');
-    } finally {
-      if (this.current.open) this.apply({ type: 'close' });
-      if (this.closing) await this.closing;
-      else if (this.channel.isClosed) this.channel.destroy();
-      else await this.channel.close();
-      this.log.info({ reason }, 'connection closed');
-    }
+  protected lineTooLong(): NntpError {
+    return new NntpError(501, 'Command line too long');
   }
 
-  private async loop(): Promise<string> {
-    while (this.current.open) {
-      if (this.stopping) {
-        await this.goodbye();
-        return 'server shutdown';
-      }
-      let line: string;
-      this.waitingForCommand = true;
-      try {
-        line = await this.channel.readLine();
-      } catch (err) {
-        if (err instanceof LineTooLongError) {
-          if (await this.refuse(new NntpError(501, 'Command line too long'))) return 'too many errors';
-          continue;
-        }
-        if (err instanceof IdleTimeoutError) {
-          // RFC 3977 §3.1: the server may close an idle connection, saying 400 first.
-          await this.reply(400, 'Idle timeout, closing connection').catch(() => undefined);
-          return 'idle timeout';
-        }
-        throw err;
-      } finally {
-        this.waitingForCommand = false;
-      }
-      if (this.saidGoodbye) return 'server shutdown';
-      const outcome = await this.dispatch(line);
-      if (outcome) return outcome;
-    }
-    return 'quit';
+  protected tooManyErrors(last: NntpError): string {
+    return last.reply + statusLine(400, 'Too many errors, closing connection');
+  }
+
+  /** RFC 3977 §3.1: the server may close an idle connection, saying 400 first. */
+  protected timeout(kind: DeadlineKind): string {
+    if (kind === 'command') return statusLine(400, 'Command not completed in time, closing connection');
+    if (kind === 'pre-auth') return statusLine(400, 'Not authenticated in time, closing connection');
+    return statusLine(400, 'Idle timeout, closing connection');
+  }
+
+  /** RFC 3977 §3.2.1: 400 "service temporarily unavailable" before closing. */
+  protected shuttingDown(): string {
+    return statusLine(400, 'Server shutting down');
+  }
+
+  protected override say(text: string): Promise<void> {
+    return this.write(text);
+  }
+
+  /** RFC 4642 §1: nntps is TLS from the first octet. */
+  protected override tlsEstablished(session: TlsSessionInfo): void {
+    this.apply({ type: 'tls' });
+    super.tlsEstablished(session);
+  }
+
+  protected cleanup(): void {
+    if (this.current.open) this.apply({ type: 'close' });
+  }
+
+  protected override async failed(err: unknown): Promise<string> {
+    if (err instanceof DropConnection) this.channel.destroy();
+    if (!(err instanceof ChannelClosedError)) this.log.warn({ err: errorText(err) }, 'connection error');
+    return errorText(err);
   }
 
   /** Run one command; returns a reason when the session must end. */
@@ -257,9 +225,7 @@ export class NntpSession {
       await handler(this, command.args, line);
       return this.current.open ? undefined : 'quit';
     } catch (err) {
-      if (err instanceof NntpError) {
-        return (await this.refuse(err)) ? (err.fatal ? err.text : 'too many errors') : undefined;
-      }
+      if (err instanceof NntpError) return this.reject(err);
       if (err instanceof ChannelClosedError || err instanceof DropConnection || err instanceof UpgradeError)
         throw err;
       // A store failure before any reply: RFC 3977 §3.2.1 "403 internal fault", and go on.
@@ -269,30 +235,5 @@ export class NntpSession {
       await this.write(statusLine(403, 'Internal fault'));
       return undefined;
     }
-  }
-
-  /** Write a refusal; true when the session must close (fatal, or too many errors). */
-  private async refuse(err: NntpError): Promise<boolean> {
-    if (err.counts) this.errors++;
-    if (err.fatal) {
-      await this.write(err.reply);
-      return true;
-    }
-    if (this.errors >= this.ctx.options.maxErrors) {
-      await this.write(err.reply);
-      await this.reply(400, 'Too many errors, closing connection');
-      return true;
-    }
-    await this.write(err.reply);
-    return false;
-  }
-
-  private async goodbye(): Promise<void> {
-    if (this.saidGoodbye) return;
-    this.saidGoodbye = true;
-    // RFC 3977 §3.2.1: 400 "service temporarily unavailable" before closing.
-    await this.reply(400, 'Server shutting down').catch(() => undefined);
-    // Idle in readLine: closing the channel (after the 400 is flushed) ends that read.
-    if (this.waitingForCommand) this.closing = this.channel.close();
   }
 }

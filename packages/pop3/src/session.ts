@@ -7,9 +7,9 @@ import type { Socket } from 'node:net';
 import {
   ChannelClosedError,
   IdleTimeoutError,
-  LineChannel,
   LineTooLongError,
-  type Logger,
+  SessionSkeleton,
+  type DeadlineKind,
 } from '@postern/core';
 import type { MailboxLock } from '@postern/store';
 import { Authenticator } from './auth.js';
@@ -27,36 +27,32 @@ export interface SessionContext {
   readonly authenticator: Authenticator;
 }
 
-export class Pop3Session {
-  readonly channel: LineChannel;
-  readonly log: Logger;
+export class Pop3Session extends SessionSkeleton<Pop3Error> {
   private current: Pop3State = INITIAL_STATE;
   private maildropHandle: { maildrop: Maildrop; lock: MailboxLock } | undefined;
-  private errors = 0;
   private authFailures = 0;
-  private stopping = false;
-  private waitingForCommand = false;
-  private saidGoodbye = false;
   private readonly authorization: AuthorizationCommands;
   private readonly transaction: TransactionCommands;
 
   constructor(
     socket: Socket,
-    private readonly implicitTls: boolean,
+    implicitTls: boolean,
     readonly ctx: SessionContext,
     id: number,
   ) {
-    this.log = ctx.options.logger.child({
+    const { options } = ctx;
+    const log = options.logger.child({
       conn: id,
       remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
       tls: implicitTls ? 'implicit' : 'stls',
     });
-    this.channel = new LineChannel(socket, {
-      maxLineLength: ctx.options.maxLineLength,
-      idleTimeoutMs: ctx.options.idleTimeoutMs,
-      commandTimeoutMs: ctx.options.commandTimeoutMs,
-      preAuthTimeoutMs: ctx.options.preAuthTimeoutMs,
-      logger: this.log,
+    super({
+      stream: socket,
+      limits: options,
+      log,
+      implicitTls,
+      tls: options.tls,
+      maxErrors: options.maxErrors,
     });
     this.authorization = new AuthorizationCommands(this);
     this.transaction = new TransactionCommands(this);
@@ -133,82 +129,49 @@ export class Pop3Session {
     }
   }
 
-  /** Graceful shutdown: finish the command in progress, say so, close. */
-  requestStop(): void {
-    if (this.stopping) return;
-    this.stopping = true;
-    if (this.waitingForCommand) void this.goodbye().catch(() => undefined);
+  // ---- SessionSkeleton hooks ----
+
+  /** RFC 1939 §4: the greeting. No APOP timestamp: APOP is not offered. */
+  protected async greet(): Promise<string | undefined> {
+    await this.write(okLine(`${this.ctx.options.hostname} POP3 server ready`));
+    return undefined;
   }
 
-  /** Drop the connection now (shutdown deadline passed). */
-  destroy(): void {
-    this.channel.destroy();
+  protected async handleLine(line: string): Promise<string | undefined> {
+    const ended = await this.dispatch(parseCommand(line));
+    if (ended !== undefined) return ended;
+    if (this.current.phase !== 'CLOSED') return undefined;
+    return this.current.reason === 'quit' ? 'quit' : 'closed';
   }
 
-  /** Serve the connection until it ends. Never rejects. */
-  async run(): Promise<void> {
-    let reason = 'closed';
-    try {
-      if (this.implicitTls) {
-        // RFC 8314 §3.3: the handshake comes first, nothing is said in plaintext.
-        const { session } = await this.channel.upgrade(this.ctx.options.tls.engine, {
-          role: 'server',
-          ...this.ctx.options.tls.server,
-        });
-        this.log.debug(
-          { version: session.version, cipher: session.cipherSuite, resumed: session.resumed },
-          'TLS established',
-        );
-      }
-      if (this.stopping) {
-        await this.goodbye();
-        return;
-      }
-      // RFC 1939 §4: the greeting. No APOP timestamp: APOP is not offered.
-      await this.write(okLine(`${this.ctx.options.hostname} POP3 server ready`));
-      reason = await this.loop();
-    } catch (err) {
-      reason = this.describe(err);
-      if (err instanceof DropConnection) this.channel.destroy();
-      if (!(err instanceof ChannelClosedError)) this.log.warn({ err: errorText(err) }, 'connection error');
-    } finally {
-      if (this.current.phase !== 'CLOSED') this.apply({ type: 'drop' });
-      await this.releaseMaildrop();
-      if (this.channel.isClosed) this.channel.destroy();
-      else await this.channel.close();
-      this.log.info({ reason }, 'connection closed');
-    }
+  protected lineTooLong(): Pop3Error {
+    return new Pop3Error('line too long');
   }
 
-  private async loop(): Promise<string> {
-    while (this.current.phase !== 'CLOSED') {
-      if (this.stopping) {
-        await this.goodbye();
-        return 'server shutdown';
-      }
-      let line: string;
-      this.waitingForCommand = true;
-      try {
-        line = await this.channel.readLine();
-      } catch (err) {
-        if (err instanceof LineTooLongError) {
-          if (await this.refuse(new Pop3Error('line too long'))) return 'too many errors';
-          continue;
-        }
-        if (err instanceof IdleTimeoutError) {
-          // RFC 1939 §3: autologout, without entering UPDATE: nothing is deleted.
-          await this.write(errLine('autologout: idle for too long')).catch(() => undefined);
-          return 'autologout';
-        }
-        throw err;
-      } finally {
-        this.waitingForCommand = false;
-      }
-      if (this.saidGoodbye) return 'server shutdown';
-      const fatal = await this.dispatch(parseCommand(line));
-      if (fatal) return fatal;
-    }
-    return this.current.phase === 'CLOSED' && this.current.reason === 'quit' ? 'quit' : 'closed';
+  protected tooManyErrors(last: Pop3Error): string {
+    return errLine(`${last.text}; too many errors, closing connection`, last.code);
+  }
+
+  /** RFC 1939 §3: autologout, without entering UPDATE: nothing is deleted. */
+  protected timeout(kind: DeadlineKind): string {
+    if (kind === 'command') return errLine('autologout: command not completed in time');
+    if (kind === 'pre-auth') return errLine('autologout: not logged in in time');
+    return errLine('autologout: idle for too long');
+  }
+
+  protected shuttingDown(): string {
+    return errLine('server shutting down', 'SYS/TEMP');
+  }
+
+  protected async cleanup(): Promise<void> {
+    if (this.current.phase !== 'CLOSED') this.apply({ type: 'drop' });
+    await this.releaseMaildrop();
+  }
+
+  protected override async failed(err: unknown): Promise<string> {
+    if (err instanceof DropConnection) this.channel.destroy();
+    if (!(err instanceof ChannelClosedError)) this.log.warn({ err: errorText(err) }, 'connection error');
+    return err instanceof DropConnection || err instanceof ChannelClosedError ? err.message : 'error';
   }
 
   /** Run one command; returns a reason when the session must end. */
@@ -223,15 +186,17 @@ export class Pop3Session {
       else await this.transaction.run(command, cmd);
       return undefined;
     } catch (err) {
-      if (err instanceof Pop3Error) return (await this.refuse(err)) ? 'too many errors' : undefined;
-      if (err instanceof DropConnection || err instanceof ChannelClosedError) throw err;
+      if (err instanceof Pop3Error) return this.reject(err);
+      // A deadline inside a command (a SASL continuation): the skeleton says goodbye.
+      if (
+        err instanceof DropConnection ||
+        err instanceof ChannelClosedError ||
+        err instanceof IdleTimeoutError
+      )
+        throw err;
       // A SASL continuation line read inside a command hits the same limits as a command line.
       if (err instanceof LineTooLongError) {
-        return (await this.refuse(new Pop3Error('line too long'))) ? 'too many errors' : undefined;
-      }
-      if (err instanceof IdleTimeoutError) {
-        await this.write(errLine('autologout: idle for too long')).catch(() => undefined);
-        return 'autologout';
+        return this.reject(this.lineTooLong());
       }
       // A store failure: the command fails, the session goes on (RFC 3206 §4 SYS/TEMP, SYS/PERM).
       const code = storeErrorCode(err);
@@ -241,31 +206,8 @@ export class Pop3Session {
         code: temporary ? 'SYS/TEMP' : 'SYS/PERM',
         counts: false,
       });
-      return (await this.refuse(refusal)) ? 'too many errors' : undefined;
+      return this.reject(refusal);
     }
-  }
-
-  /** Answer a refusal; true when the session must now end. */
-  private async refuse(err: Pop3Error): Promise<boolean> {
-    if (err.counts) this.errors++;
-    if (err.fatal) {
-      await this.write(err.reply);
-      return true;
-    }
-    if (err.counts && this.errors >= this.ctx.options.maxErrors) {
-      this.log.warn({ errors: this.errors }, 'too many errors');
-      await this.write(errLine(`${err.text}; too many errors, closing connection`, err.code));
-      return true;
-    }
-    await this.write(err.reply);
-    return false;
-  }
-
-  private async goodbye(): Promise<void> {
-    if (this.saidGoodbye) return;
-    this.saidGoodbye = true;
-    await this.write(errLine('server shutting down', 'SYS/TEMP')).catch(() => undefined);
-    await this.channel.close();
   }
 
   private async releaseMaildrop(): Promise<void> {
@@ -277,11 +219,5 @@ export class Pop3Session {
     } catch (err) {
       this.log.error({ err: errorText(err) }, 'maildrop lock release failed');
     }
-  }
-
-  private describe(err: unknown): string {
-    if (err instanceof DropConnection) return err.message;
-    if (err instanceof ChannelClosedError) return err.message;
-    return 'error';
   }
 }

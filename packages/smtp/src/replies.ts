@@ -62,6 +62,9 @@ export const R = {
   lineTooLong: () => reply(500, '5.5.2', 'Line too long'),
   tooManyErrors: () => reply(421, '4.7.0', 'Too many errors, closing connection'),
   idle: () => reply(421, '4.4.2', 'Idle timeout, closing connection'),
+  // RFC 5321 §4.5.3.2: the server may end a session that is too slow; 4.4.2 "bad connection".
+  commandTimeout: () => reply(421, '4.4.2', 'Command not completed in time, closing connection'),
+  preAuthTimeout: () => reply(421, '4.4.2', 'Not authenticated in time, closing connection'),
   shuttingDown: () => reply(421, '4.3.2', 'Service shutting down, try again later'),
   tempFailure: () => new SmtpError(451, '4.3.0', 'Temporary failure, message not accepted; try again later'),
 };

@@ -7,9 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ChannelClosedError,
   IdleTimeoutError,
-  LineChannel,
   LineTooLongError,
-  type Logger,
+  SessionSkeleton,
+  type DeadlineKind,
+  type LineOutcome,
+  type Refusal,
+  type TlsSessionInfo,
 } from '@postern/core';
 import { AUTH_MECHANISMS, authenticate } from './auth.js';
 import type { PeerStream } from './fault-stream.js';
@@ -23,37 +26,37 @@ type Outcome = 'continue' | 'quit';
 
 const DONE: Promise<void> = Promise.resolve();
 
-export class SmtpSession {
-  readonly channel: LineChannel;
-  readonly log: Logger;
+/** 5xx replies are the client's mistakes and count; `close` ends the session (RFC 5321 §3.8). */
+function refusal(r: SmtpReply, close = false): Refusal {
+  return { reply: r.format(), counts: r.code >= 500, fatal: close };
+}
+
+export class SmtpSession extends SessionSkeleton {
   state: SmtpState = INITIAL_STATE;
   /** The authenticated account (RFC 4954); cleared by STARTTLS. */
   user: string | undefined;
-  private errors = 0;
   /** Replies held back while pipelined commands wait (RFC 2920 §3.1), as the text to send. */
   private pending = '';
-  private stopRequested = false;
-  private waitingForCommand = false;
   readonly remoteAddress: string;
 
   constructor(
     socket: PeerStream,
-    private readonly implicitTls: boolean,
+    implicitTls: boolean,
     readonly options: ResolvedSmtpOptions,
     readonly id: string,
   ) {
-    this.remoteAddress = socket.remoteAddress ?? 'unknown';
-    this.log = options.logger.child({
-      conn: id,
-      remote: `${this.remoteAddress}:${socket.remotePort ?? '?'}`,
+    const remoteAddress = socket.remoteAddress ?? 'unknown';
+    const log = options.logger.child({ conn: id, remote: `${remoteAddress}:${socket.remotePort ?? '?'}` });
+    // maxErrors refusals are answered; the session ends at the one after (421 instead).
+    super({
+      stream: socket,
+      limits: options,
+      log,
+      implicitTls,
+      tls: options.tls,
+      maxErrors: options.maxErrors + 1,
     });
-    this.channel = new LineChannel(socket, {
-      maxLineLength: options.maxLineLength,
-      idleTimeoutMs: options.idleTimeoutMs,
-      commandTimeoutMs: options.commandTimeoutMs,
-      preAuthTimeoutMs: options.preAuthTimeoutMs,
-      logger: this.log,
-    });
+    this.remoteAddress = remoteAddress;
   }
 
   apply(event: SmtpEvent): void {
@@ -65,8 +68,12 @@ export class SmtpSession {
    * (nor is flush): four replies a message, each would cost two more promises for nothing.
    */
   send(r: SmtpReply, options?: { flush?: boolean }): Promise<void> {
-    this.pending += r.format();
-    if (options?.flush || this.channel.bufferedBytes === 0) return this.flush();
+    return this.say(r.format(), options?.flush ?? false);
+  }
+
+  protected override say(text: string, last: boolean): Promise<void> {
+    this.pending += text;
+    if (last || this.channel.bufferedBytes === 0) return this.flush();
     return DONE;
   }
 
@@ -83,75 +90,64 @@ export class SmtpSession {
     return this.channel.readLine();
   }
 
-  /** Graceful stop: an idle session is told 421 now; a busy one after its command. */
-  requestStop(): void {
-    this.stopRequested = true;
-    if (this.waitingForCommand) {
-      void this.send(R.shuttingDown(), { flush: true })
-        .catch(() => undefined)
-        .finally(() => void this.channel.close());
+  // ---- SessionSkeleton hooks ----
+
+  protected async greet(): Promise<LineOutcome> {
+    const greeting = injectedReply(this.options.faults, GREETING);
+    await this.send(greeting ?? reply(220, undefined, `${this.options.hostname} ESMTP Postern`));
+    if (greeting && greeting.code !== 220) {
+      await this.refuseService(greeting);
+      return 'service refused';
     }
+    return undefined;
   }
 
-  destroy(): void {
-    this.channel.destroy();
+  protected async handleLine(line: string): Promise<LineOutcome> {
+    return this.execute(line);
   }
 
-  async run(): Promise<void> {
-    try {
-      if (this.implicitTls) {
-        const { session } = await this.channel.upgrade(this.options.tls.engine, {
-          role: 'server',
-          ...this.options.tls.server,
-        });
-        this.log.info(
-          {
-            tls: session.version,
-            cipher: session.cipherSuite,
-            sni: session.serverName,
-            resumed: session.resumed,
-          },
-          'implicit TLS established',
-        );
-      }
-      const greeting = injectedReply(this.options.faults, GREETING);
-      await this.send(greeting ?? reply(220, undefined, `${this.options.hostname} ESMTP Postern`));
-      if (greeting && greeting.code !== 220) {
-        await this.refuseService(greeting);
-        return;
-      }
-      for (;;) {
-        if (this.stopRequested) {
-          await this.send(R.shuttingDown(), { flush: true });
-          break;
-        }
-        let line: string;
-        try {
-          this.waitingForCommand = true;
-          line = await this.channel.readLine();
-        } catch (err) {
-          if (err instanceof LineTooLongError) {
-            this.log.info({ limit: this.options.maxLineLength, reply: 500 }, 'command line too long');
-            if ((await this.countError(R.lineTooLong())) === 'quit') break;
-            continue;
-          }
-          throw err;
-        } finally {
-          this.waitingForCommand = false;
-        }
-        if ((await this.execute(line)) === 'quit') break;
-      }
-    } catch (err) {
-      // RFC 5321 §4.5.3.2: a timeout inside DATA/BDAT ends the session too; say why.
-      if (err instanceof IdleTimeoutError) await this.send(R.idle(), { flush: true }).catch(() => undefined);
-      if (!(err instanceof ChannelClosedError) && !this.stopRequested) {
-        this.log.info({ err: (err as Error).message }, 'session ended abnormally');
-      }
-    } finally {
-      await this.flush().catch(() => undefined);
-      if (this.state.kind === 'bdat') await this.state.spool.dispose();
-      await this.channel.close().catch(() => this.channel.destroy());
+  protected lineTooLong(): Refusal {
+    this.log.info({ limit: this.options.maxLineLength, reply: 500 }, 'command line too long');
+    return refusal(R.lineTooLong());
+  }
+
+  protected tooManyErrors(): string {
+    return R.tooManyErrors().format();
+  }
+
+  /** RFC 5321 §4.5.3.2: a timeout (inside DATA/BDAT too) ends the session; say which. */
+  protected timeout(kind: DeadlineKind): string {
+    if (kind === 'command') return R.commandTimeout().format();
+    if (kind === 'pre-auth') return R.preAuthTimeout().format();
+    return R.idle().format();
+  }
+
+  protected shuttingDown(): string {
+    return R.shuttingDown().format();
+  }
+
+  protected async cleanup(): Promise<void> {
+    await this.flush().catch(() => undefined);
+    if (this.state.kind === 'bdat') await this.state.spool.dispose();
+  }
+
+  protected override tlsEstablished(session: TlsSessionInfo): void {
+    this.log.info(
+      {
+        tls: session.version,
+        cipher: session.cipherSuite,
+        sni: session.serverName,
+        resumed: session.resumed,
+      },
+      'implicit TLS established',
+    );
+  }
+
+  protected override async failed(err: unknown): Promise<string> {
+    if (!(err instanceof ChannelClosedError) && !this.isStopping) {
+      this.log.info({ err: (err as Error).message }, 'session ended abnormally');
     }
+    return (err as Error).message;
   }
 
   /**
@@ -173,17 +169,7 @@ export class SmtpSession {
     }
   }
 
-  private async countError(r: SmtpReply): Promise<Outcome> {
-    this.errors++;
-    if (this.errors > this.options.maxErrors) {
-      await this.send(R.tooManyErrors(), { flush: true });
-      return 'quit';
-    }
-    await this.send(r);
-    return 'continue';
-  }
-
-  private async execute(line: string): Promise<Outcome> {
+  private async execute(line: string): Promise<LineOutcome> {
     const sp = line.indexOf(' ');
     const verb = (sp === -1 ? line : line.slice(0, sp)).toUpperCase();
     const args = sp === -1 ? '' : line.slice(sp + 1);
@@ -193,10 +179,10 @@ export class SmtpSession {
       const size = verb === 'BDAT' ? /^\s*(\d{1,15})\b/.exec(args)?.[1] : undefined;
       if (size !== undefined) for await (const _ of this.channel.readExact(Number(size)));
       await this.send(injected);
-      return 'continue';
+      return undefined;
     }
     try {
-      return await this.dispatch(verb, args);
+      return (await this.dispatch(verb, args)) === 'quit' ? 'quit' : undefined;
     } catch (err) {
       if (err instanceof SmtpError) {
         // Never echo AUTH payloads into logs: the verb and the reply are enough.
@@ -204,11 +190,7 @@ export class SmtpSession {
           { command: verb, reply: err.reply.code, enhanced: err.reply.enhanced },
           'command refused',
         );
-        if (err.close) {
-          await this.send(err.reply, { flush: true });
-          return 'quit';
-        }
-        return err.reply.code >= 500 ? this.countError(err.reply) : (await this.send(err.reply), 'continue');
+        return this.reject(refusal(err.reply, err.close));
       }
       if (err instanceof ChannelClosedError || err instanceof IdleTimeoutError) throw err;
       // An over-long AUTH continuation line (RFC 4954 §4): the channel resyncs at the next CRLF.
@@ -217,11 +199,11 @@ export class SmtpSession {
           { command: verb, limit: this.options.maxLineLength, reply: 500 },
           'continuation line too long',
         );
-        return this.countError(R.lineTooLong());
+        return this.reject(refusal(R.lineTooLong()));
       }
       this.log.error({ command: verb, err: (err as Error).message }, 'command failed');
       await this.send(R.tempFailure().reply);
-      return 'continue';
+      return undefined;
     }
   }
 

@@ -80,7 +80,7 @@ describe('SMTP connection limits', () => {
     assert.match(await other.line(), /^250 /);
     const lines = await slow.closed();
     clearInterval(drip);
-    assert.match(lines[lines.length - 1]!, /^421 4\.4\.2 /);
+    assert.equal(lines[lines.length - 1], '421 4.4.2 Command not completed in time, closing connection');
   });
 
   it('drops a DATA block trickling in one byte every 50 ms once a commandTimeoutMs passes with less than 1 KiB', async () => {
@@ -99,7 +99,7 @@ describe('SMTP connection limits', () => {
     const drip = setInterval(() => slow.socket.write('a'), 50);
     const lines = await slow.closed();
     clearInterval(drip);
-    assert.match(lines[lines.length - 1]!, /^421 4\.4\.2 /);
+    assert.equal(lines[lines.length - 1], '421 4.4.2 Command not completed in time, closing connection');
   });
 
   it('ends a submission session that has not authenticated within preAuthTimeoutMs; AUTH lifts the deadline', async () => {
@@ -115,7 +115,7 @@ describe('SMTP connection limits', () => {
     assert.match(await user.line(), /^235 /);
     const lines = await busy.closed();
     clearInterval(noop);
-    assert.match(lines[lines.length - 1]!, /^421 4\.4\.2 /);
+    assert.equal(lines[lines.length - 1], '421 4.4.2 Not authenticated in time, closing connection');
     await new Promise((r) => setTimeout(r, 300));
     user.socket.write('NOOP\r\n');
     assert.match(await user.line(), /^250 /);
