@@ -5,6 +5,7 @@
  */
 import { bad, no } from '../errors.js';
 import { astr } from '../format.js';
+import { enableCondstore } from '../condstore.js';
 import { SelectedMailbox } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import type { Handler } from './table.js';
@@ -152,6 +153,7 @@ export const MAILBOX_COMMANDS: Record<string, Handler> = {
           out.push(`UNSEEN ${info.unseen}`);
           break;
         case 'HIGHESTMODSEQ':
+          await enableCondstore(session); // RFC 7162 §3.1: CONDSTORE-enabling
           out.push(`HIGHESTMODSEQ ${info.highestModseq}`);
           break;
         default:
