@@ -166,7 +166,17 @@ export interface MailStore {
   createMailbox(user: string, mailbox: string, specialUse?: SpecialUse): Promise<MailboxInfo>;
   deleteMailbox(user: string, mailbox: string): Promise<void>;
   renameMailbox(user: string, from: string, to: string): Promise<void>;
+  /**
+   * Subscribing needs the mailbox (NOT_FOUND otherwise). Unsubscribing also takes a name whose
+   * mailbox was deleted while subscribed; NOT_FOUND when the name is neither.
+   */
   setSubscribed(user: string, mailbox: string, subscribed: boolean): Promise<void>;
+  /**
+   * Every subscribed name, including those whose mailbox has since been deleted: RFC 3501
+   * §6.3.6, a server must not remove a name from the subscriptions because it no longer exists.
+   * A mailbox created again under such a name is subscribed.
+   */
+  listSubscriptions(user: string): Promise<string[]>;
 
   append(
     user: string,
