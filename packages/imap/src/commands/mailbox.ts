@@ -119,8 +119,8 @@ export const MAILBOX_COMMANDS: Record<string, Handler> = {
     r.sp();
     const name = session.decodeName(r.astring());
     r.end();
-    if (!(await session.options.store.mail.getMailbox(session.user, name)))
-      throw no('no such mailbox', 'NONEXISTENT');
+    // No mailbox check: a subscription can outlive its mailbox (RFC 3501 §6.3.6); the store
+    // refuses a name that is neither.
     await session.options.store.mail.setSubscribed(session.user, name, false);
     return undefined;
   },
