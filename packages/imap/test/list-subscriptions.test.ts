@@ -1,6 +1,6 @@
 /**
- * Subscriptions in LIST-EXTENDED (RFC 5258) and LSUB (RFC 3501 §6.3.9): RECURSIVEMATCH
- * alone is BAD; a subscription outlives its mailbox and is listed \NonExistent until
+ * Subscriptions in LIST-EXTENDED (RFC 5258) and LSUB (RFC 3501 §6.3.9): CREATE does not
+ * subscribe; RECURSIVEMATCH alone is BAD; a subscription outlives its mailbox and is listed \NonExistent until
  * UNSUBSCRIBE (RFC 3501 §6.3.6); RECURSIVEMATCH points at subscribed descendants the
  * patterns leave out with CHILDINFO ("SUBSCRIBED"); LSUB with '%' lists the unsubscribed
  * parent of a subscribed name \Noselect, and forgets a name another session unsubscribed.
@@ -64,6 +64,18 @@ describe('imap LIST-EXTENDED and LSUB subscriptions', () => {
     assert.match(last(await c.command('f', 'UNSUBSCRIBE T/gone')), /^f OK/);
     assert.deepEqual(about(await c.command('g', 'LIST (SUBSCRIBED) "" "T/*"'), 'T/gone'), []);
     assert.match(last(await c.command('h', 'UNSUBSCRIBE T/gone')), /^h NO/);
+    c.close();
+  });
+
+  it('CREATE does not subscribe (RFC 3501 §6.3.3); the mailboxes a user starts with are', async () => {
+    const c = await login();
+    assert.match(last(await c.command('a', 'CREATE T/new')), /^a OK/);
+    const lines = await c.command('b', 'LIST "" (INBOX T/new) RETURN (SUBSCRIBED)');
+    assert.deepEqual(lines, [
+      '* LIST (\\HasNoChildren \\Subscribed) "/" INBOX',
+      '* LIST (\\HasNoChildren) "/" T/new',
+      'b OK LIST completed',
+    ]);
     c.close();
   });
 

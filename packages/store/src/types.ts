@@ -163,6 +163,10 @@ export interface MailStore {
   listMailboxes(user: string): Promise<MailboxInfo[]>;
   /** STATUS/SELECT facts; undefined when the mailbox does not exist (or is not the user's). */
   getMailbox(user: string, mailbox: string): Promise<MailboxInfo | undefined>;
+  /**
+   * Not subscribed (RFC 3501 §6.3.3 does not subscribe), unless the name kept a subscription
+   * from a deleted namesake; the mailboxes a user is provisioned with are subscribed.
+   */
   createMailbox(user: string, mailbox: string, specialUse?: SpecialUse): Promise<MailboxInfo>;
   deleteMailbox(user: string, mailbox: string): Promise<void>;
   renameMailbox(user: string, from: string, to: string): Promise<void>;

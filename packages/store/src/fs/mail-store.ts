@@ -119,8 +119,11 @@ export class FsMailStore implements MailStore {
       const id = String(r.nextId++);
       const uidValidity = nextUidValidity(r);
       await MailboxLog.create(reg.boxDir(id), uidValidity);
-      r.boxes.push({ name, id, specialUse: specialUse ?? null, subscribed: true, uidValidity });
-      r.keptSubscriptions = r.keptSubscriptions?.filter((n) => n !== name);
+      // Provisioned mailboxes start subscribed; others only under a kept subscription.
+      const kept = r.keptSubscriptions?.includes(name) ?? false;
+      const subscribed = allowMissingRegistry || kept;
+      r.boxes.push({ name, id, specialUse: specialUse ?? null, subscribed, uidValidity });
+      if (kept) r.keptSubscriptions = r.keptSubscriptions?.filter((n) => n !== name);
       return { changed: true, value: undefined };
     }, allowMissingRegistry);
     return (await this.getMailbox(user, name)) as MailboxInfo;

@@ -91,7 +91,8 @@ export class MemoryMailStore implements MailStore {
     const map = new Map<string, Box>();
     this.users.set(user, map);
     this.keptSubscriptions.delete(user);
-    for (const b of boxes) map.set(b.name, this.newBox(b.name, b.specialUse));
+    // The mailboxes every user starts with are subscribed.
+    for (const b of boxes) map.set(b.name, this.newBox(b.name, b.specialUse, true));
   }
 
   /** Called by accounts when a user is deleted: every watcher learns its mailbox is gone. */
@@ -112,11 +113,11 @@ export class MemoryMailStore implements MailStore {
     b.feed.clear();
   }
 
-  private newBox(name: string, specialUse: SpecialUse | null): Box {
+  private newBox(name: string, specialUse: SpecialUse | null, subscribed: boolean): Box {
     return {
       name,
       specialUse,
-      subscribed: true,
+      subscribed,
       uidValidity: nextUidValidity(),
       uidNext: 1,
       highestModseq: 0,
@@ -184,9 +185,9 @@ export class MemoryMailStore implements MailStore {
     validateMailbox(name);
     const boxes = this.userBoxes(user);
     if (boxes.has(name)) throw new StoreError('EXISTS', 'mailbox exists');
-    const b = this.newBox(name, specialUse ?? null);
+    const kept = this.keptSubscriptions.get(canonicalUser(user))?.delete(name) ?? false;
+    const b = this.newBox(name, specialUse ?? null, kept);
     boxes.set(name, b);
-    this.keptSubscriptions.get(canonicalUser(user))?.delete(name);
     return this.info(b);
   }
 

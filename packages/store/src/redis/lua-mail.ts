@@ -33,16 +33,16 @@ local function publishMail(name, change)
   redis.call('PUBLISH', CHANNEL,
     '{"t":"m","u":' .. cjson.encode(USER) .. ',"b":' .. cjson.encode(name) .. ',"c":' .. change .. '}')
 end
-local function createBox(name, special, now)
+local function createBox(name, special, now, sub)
   if redis.call('HEXISTS', P .. 'boxes', name) == 1 then fail('EXISTS', 'mailbox exists') end
   local id = redis.call('INCR', P .. 'nextbox')
   -- RFC 3501 2.3.1.1: a name created again gets a greater UIDVALIDITY ('uidv' outlives the user).
   local uidv = math.max(tonumber(now), tonumber(redis.call('GET', P .. 'uidv') or '0') + 1)
   redis.call('SET', P .. 'uidv', uidv)
-  redis.call('HSET', P .. 'box:' .. id, 'name', name, 'special', special, 'sub', '1',
+  if redis.call('SREM', P .. 'subskept', name) == 1 then sub = '1' end
+  redis.call('HSET', P .. 'box:' .. id, 'name', name, 'special', special, 'sub', sub,
     'uidv', uidv, 'next', '1', 'modseq', '0')
   redis.call('HSET', P .. 'boxes', name, id)
-  redis.call('SREM', P .. 'subskept', name)
   return id
 end
 local function unref(blob)
@@ -102,7 +102,7 @@ local old = redis.call('HGETALL', P .. 'boxes')
 for i = 1, #old, 2 do dropBox(old[i + 1], old[i]) end
 redis.call('DEL', P .. 'subskept')
 redis.call('SET', P .. 'exists', '1')
-for i = 5, #ARGV, 2 do createBox(ARGV[i], ARGV[i + 1], ARGV[4]) end
+for i = 5, #ARGV, 2 do createBox(ARGV[i], ARGV[i + 1], ARGV[4], '1') end
 return 1
 `,
 );
@@ -123,7 +123,7 @@ export const CREATE_BOX = script(
   'createBox',
   `
 requireUser()
-return info(createBox(ARGV[4], ARGV[5], ARGV[6]))
+return info(createBox(ARGV[4], ARGV[5], ARGV[6], '0'))
 `,
 );
 

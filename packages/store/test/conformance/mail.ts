@@ -130,8 +130,14 @@ export function mailConformance(ctx: () => Ctx): void {
     it('keeps the subscription of a deleted mailbox until it is unsubscribed (RFC 3501 §6.3.6)', async () => {
       const { s } = ctx();
       const subs = async () => (await s.mail.listSubscriptions(U)).filter((n) => n.startsWith('S/')).sort();
+      // Provisioned mailboxes are subscribed, created ones are not (RFC 3501 §6.3.3).
+      assert.equal((await s.mail.getMailbox(U, 'INBOX'))?.subscribed, true);
+      assert.ok((await s.mail.listSubscriptions(U)).includes('INBOX'));
       for (const n of ['S/kept', 'S/dropped', 'S/plain']) await s.mail.createMailbox(U, n);
-      await s.mail.setSubscribed(U, 'S/plain', false);
+      assert.equal((await s.mail.getMailbox(U, 'S/plain'))?.subscribed, false);
+      assert.deepEqual(await subs(), []);
+      await s.mail.setSubscribed(U, 'S/kept', true);
+      await s.mail.setSubscribed(U, 'S/dropped', true);
       assert.deepEqual(await subs(), ['S/dropped', 'S/kept']);
       await s.mail.deleteMailbox(U, 'S/kept');
       await s.mail.deleteMailbox(U, 'S/dropped');
