@@ -118,8 +118,9 @@ async function list(session: ImapSession, req: ListRequest): Promise<void> {
   };
   const percent = req.patterns.some((p) => p.includes('%'));
   // Names with a subscribed descendant that the patterns leave out: RFC 5258 §3 RECURSIVEMATCH
-  // lists them with CHILDINFO ("SUBSCRIBED") (a descendant listed itself needs no such
-  // pointer, RFC 5258 §5 examples), and RFC 3501 §6.3.9 has LSUB with '%' list them \Noselect.
+  // lists them with CHILDINFO ("SUBSCRIBED") (a descendant that is listed itself needs no
+  // such pointer, as Dovecot also answers), and RFC 3501 §6.3.9 has LSUB with '%' list them
+  // \Noselect.
   const childInfo = new Set<string>();
   if (req.subscribedOnly && (req.recursiveMatch || (req.lsub && percent))) {
     for (const name of subscribed) {
