@@ -163,10 +163,24 @@ export interface MailStore {
   listMailboxes(user: string): Promise<MailboxInfo[]>;
   /** STATUS/SELECT facts; undefined when the mailbox does not exist (or is not the user's). */
   getMailbox(user: string, mailbox: string): Promise<MailboxInfo | undefined>;
+  /**
+   * Not subscribed (RFC 3501 §6.3.3 does not subscribe), unless the name kept a subscription
+   * from a deleted namesake; the mailboxes a user is provisioned with are subscribed.
+   */
   createMailbox(user: string, mailbox: string, specialUse?: SpecialUse): Promise<MailboxInfo>;
   deleteMailbox(user: string, mailbox: string): Promise<void>;
   renameMailbox(user: string, from: string, to: string): Promise<void>;
+  /**
+   * Subscribing needs the mailbox (NOT_FOUND otherwise). Unsubscribing also takes a name whose
+   * mailbox was deleted while subscribed; NOT_FOUND when the name is neither.
+   */
   setSubscribed(user: string, mailbox: string, subscribed: boolean): Promise<void>;
+  /**
+   * Every subscribed name, including those whose mailbox has since been deleted: RFC 3501
+   * §6.3.6, a server must not remove a name from the subscriptions because it no longer exists.
+   * A mailbox created again under such a name is subscribed.
+   */
+  listSubscriptions(user: string): Promise<string[]>;
 
   append(
     user: string,

@@ -7,6 +7,7 @@ import { parseFetchRequest } from '../fetch-items.js';
 import { renderFetch, setsSeen } from '../fetch-render.js';
 import type { Chunk } from '../format.js';
 import type { ImapSession } from '../session.js';
+import { enableCondstore } from '../condstore.js';
 import type { Handler } from './table.js';
 import { target } from './message.js';
 
@@ -18,8 +19,10 @@ export const FETCH_COMMANDS: Record<string, Handler> = {
     r.sp();
     const req = parseFetchRequest(r);
     r.end();
+    // RFC 7162 §3.1: CHANGEDSINCE and the MODSEQ item are CONDSTORE-enabling.
+    if (req.changedSince !== undefined || req.items.some((i) => i.kind === 'MODSEQ'))
+      await enableCondstore(session);
     if (req.changedSince !== undefined) {
-      session.enabled.add('CONDSTORE'); // RFC 7162 §3.1: CONDSTORE-enabling
       const since = req.changedSince;
       msgs = msgs.filter((m) => m.meta.modseq > since);
     }

@@ -5,6 +5,7 @@
  */
 import { bad, no } from '../errors.js';
 import { astr } from '../format.js';
+import { enableCondstore } from '../condstore.js';
 import { SelectedMailbox } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import type { Handler } from './table.js';
@@ -118,8 +119,8 @@ export const MAILBOX_COMMANDS: Record<string, Handler> = {
     r.sp();
     const name = session.decodeName(r.astring());
     r.end();
-    if (!(await session.options.store.mail.getMailbox(session.user, name)))
-      throw no('no such mailbox', 'NONEXISTENT');
+    // No mailbox check: a subscription can outlive its mailbox (RFC 3501 §6.3.6); the store
+    // refuses a name that is neither.
     await session.options.store.mail.setSubscribed(session.user, name, false);
     return undefined;
   },
@@ -152,6 +153,7 @@ export const MAILBOX_COMMANDS: Record<string, Handler> = {
           out.push(`UNSEEN ${info.unseen}`);
           break;
         case 'HIGHESTMODSEQ':
+          await enableCondstore(session); // RFC 7162 §3.1: CONDSTORE-enabling
           out.push(`HIGHESTMODSEQ ${info.highestModseq}`);
           break;
         default:

@@ -11,6 +11,7 @@ import { matches, needsIndex, parseSearch, usesModseq, type Candidate } from '..
 import type { Numbered } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { str } from '../format.js';
+import { enableCondstore } from '../condstore.js';
 import type { CommandContext, Handler } from './table.js';
 
 /** The messages a sequence set names; sequence numbers past the end are BAD (RFC 3501 §9). */
@@ -59,10 +60,28 @@ async function copyOrMove(ctx: CommandContext, r: Reader, move: boolean): Promis
   return 'MOVE completed';
 }
 
+/**
+ * The MODSEQ of a SEARCH that used the MODSEQ key: the highest among the messages returned.
+ * RFC 7162 §3.1.5 with ESEARCH: MIN or MAX alone returns one message, so its mod-sequence;
+ * MIN and MAX together the higher of those two; ALL or COUNT every match.
+ */
+function highestModseq(hits: Numbered[], returns: string[] | undefined): number | undefined {
+  if (hits.length === 0) return undefined;
+  let shown = hits;
+  if (returns && !returns.includes('ALL') && !returns.includes('COUNT')) {
+    shown = [];
+    if (returns.includes('MIN')) shown.push(hits[0]);
+    if (returns.includes('MAX')) shown.push(hits[hits.length - 1]);
+  }
+  return shown.length ? Math.max(...shown.map((m) => m.meta.modseq)) : undefined;
+}
+
 async function search(ctx: CommandContext, r: Reader): Promise<string | undefined> {
   const { session } = ctx;
   r.sp();
   const req = parseSearch(r);
+  const modseqKey = usesModseq(req.key);
+  if (modseqKey) await enableCondstore(session); // RFC 7162 §3.1
   const box = session.selected;
   const all = box.all();
   const bounds = { maxSeq: all.length, maxUid: all.length ? all[all.length - 1].meta.uid : 0 };
@@ -74,8 +93,7 @@ async function search(ctx: CommandContext, r: Reader): Promise<string | undefine
     if (matches(req.key, c, bounds)) hits.push(m);
   }
   const nums = hits.map((m) => (ctx.uid ? m.meta.uid : m.seq));
-  const maxModseq =
-    usesModseq(req.key) && hits.length ? Math.max(...hits.map((m) => m.meta.modseq)) : undefined;
+  const maxModseq = modseqKey ? highestModseq(hits, req.returns) : undefined;
   if (req.returns) {
     // RFC 4731 §3.1
     const parts = [`* ESEARCH (TAG ${str(ctx.tag)})`];
@@ -110,7 +128,6 @@ async function storeFlags(ctx: CommandContext, r: Reader): Promise<string | unde
       unchangedSince = r.bigNumber();
     }, false);
     r.sp();
-    session.enabled.add('CONDSTORE'); // RFC 7162 §3.1: a CONDSTORE-enabling command
   }
   const item = r.atom('.').toUpperCase();
   const m = /^([+-]?)FLAGS(\.SILENT)?$/.exec(item);
@@ -125,6 +142,7 @@ async function storeFlags(ctx: CommandContext, r: Reader): Promise<string | unde
           return list;
         })();
   r.end();
+  if (unchangedSince !== undefined) await enableCondstore(session); // RFC 7162 §3.1
   writable(session);
   const mode: FlagMode = m[1] === '+' ? 'add' : m[1] === '-' ? 'remove' : 'set';
   const box = session.selected;

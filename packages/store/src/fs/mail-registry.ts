@@ -21,6 +21,8 @@ export interface Registry {
   nextId: number;
   lastUidValidity: number;
   boxes: BoxRecord[];
+  /** Subscribed names whose mailbox was deleted (RFC 3501 §6.3.6 keeps them); absent = none. */
+  keptSubscriptions?: string[];
 }
 
 export const REGISTRY_FILE = 'mailboxes.json';

@@ -119,7 +119,11 @@ export class FsMailStore implements MailStore {
       const id = String(r.nextId++);
       const uidValidity = nextUidValidity(r);
       await MailboxLog.create(reg.boxDir(id), uidValidity);
-      r.boxes.push({ name, id, specialUse: specialUse ?? null, subscribed: true, uidValidity });
+      // Provisioned mailboxes start subscribed; others only under a kept subscription.
+      const kept = r.keptSubscriptions?.includes(name) ?? false;
+      const subscribed = allowMissingRegistry || kept;
+      r.boxes.push({ name, id, specialUse: specialUse ?? null, subscribed, uidValidity });
+      if (kept) r.keptSubscriptions = r.keptSubscriptions?.filter((n) => n !== name);
       return { changed: true, value: undefined };
     }, allowMissingRegistry);
     return (await this.getMailbox(user, name)) as MailboxInfo;
@@ -137,6 +141,7 @@ export class FsMailStore implements MailStore {
       const i = r.boxes.findIndex((b) => b.name === name);
       if (i < 0) throw new StoreError('NOT_FOUND', 'no such mailbox');
       const [rec] = r.boxes.splice(i, 1);
+      if (rec.subscribed) r.keptSubscriptions = [...(r.keptSubscriptions ?? []), name];
       return { changed: true, value: rec };
     });
     this.boxes.forget(user, record);
@@ -159,6 +164,9 @@ export class FsMailStore implements MailStore {
         if (b.name === src || b.name.startsWith(src + d)) {
           changed.push({ ...b });
           b.name = dst + b.name.slice(src.length);
+          const kept = r.keptSubscriptions?.filter((n) => n !== b.name);
+          if (kept && kept.length !== r.keptSubscriptions?.length) b.subscribed = true;
+          if (kept) r.keptSubscriptions = kept;
         }
       }
       return { changed: true, value: changed };
@@ -180,11 +188,25 @@ export class FsMailStore implements MailStore {
     const name = canonicalMailbox(mailbox);
     await this.boxes.registry(user).update(async (r) => {
       const b = r.boxes.find((x) => x.name === name);
-      if (!b) throw new StoreError('NOT_FOUND', 'no such mailbox');
+      if (!b) {
+        // Only a kept subscription of a deleted mailbox can be dropped (RFC 3501 §6.3.7).
+        const kept = r.keptSubscriptions ?? [];
+        if (subscribed || !kept.includes(name)) throw new StoreError('NOT_FOUND', 'no such mailbox');
+        r.keptSubscriptions = kept.filter((n) => n !== name);
+        return { changed: true, value: undefined };
+      }
       const changed = b.subscribed !== subscribed;
       b.subscribed = subscribed;
       return { changed, value: undefined };
     });
+  }
+
+  async listSubscriptions(user: string): Promise<string[]> {
+    const reg = await this.boxes.registry(user).read();
+    return [
+      ...(reg?.boxes ?? []).filter((b) => b.subscribed).map((b) => b.name),
+      ...(reg?.keptSubscriptions ?? []),
+    ];
   }
 
   // ---- writing messages ----------------------------------------------------------------------

@@ -83,18 +83,23 @@ const meta = (m: Msg): MessageMeta => ({
 
 export class MemoryMailStore implements MailStore {
   private readonly users = new Map<string, Map<string, Box>>();
+  /** Per user: subscribed names whose mailbox was deleted (RFC 3501 §6.3.6 keeps them). */
+  private readonly keptSubscriptions = new Map<string, Set<string>>();
 
   /** Called by accounts when a user is added. */
   provision(user: string, boxes: ReadonlyArray<{ name: string; specialUse: SpecialUse | null }>): void {
     const map = new Map<string, Box>();
     this.users.set(user, map);
-    for (const b of boxes) map.set(b.name, this.newBox(b.name, b.specialUse));
+    this.keptSubscriptions.delete(user);
+    // The mailboxes every user starts with are subscribed.
+    for (const b of boxes) map.set(b.name, this.newBox(b.name, b.specialUse, true));
   }
 
   /** Called by accounts when a user is deleted: every watcher learns its mailbox is gone. */
   remove(user: string): void {
     const boxes = this.users.get(user);
     this.users.delete(user);
+    this.keptSubscriptions.delete(user);
     for (const b of boxes?.values() ?? []) this.drop(b);
   }
 
@@ -108,11 +113,11 @@ export class MemoryMailStore implements MailStore {
     b.feed.clear();
   }
 
-  private newBox(name: string, specialUse: SpecialUse | null): Box {
+  private newBox(name: string, specialUse: SpecialUse | null, subscribed: boolean): Box {
     return {
       name,
       specialUse,
-      subscribed: true,
+      subscribed,
       uidValidity: nextUidValidity(),
       uidNext: 1,
       highestModseq: 0,
@@ -180,7 +185,8 @@ export class MemoryMailStore implements MailStore {
     validateMailbox(name);
     const boxes = this.userBoxes(user);
     if (boxes.has(name)) throw new StoreError('EXISTS', 'mailbox exists');
-    const b = this.newBox(name, specialUse ?? null);
+    const kept = this.keptSubscriptions.get(canonicalUser(user))?.delete(name) ?? false;
+    const b = this.newBox(name, specialUse ?? null, kept);
     boxes.set(name, b);
     return this.info(b);
   }
@@ -193,6 +199,11 @@ export class MemoryMailStore implements MailStore {
     if (!b) throw new StoreError('NOT_FOUND', 'no such mailbox');
     boxes.delete(name);
     this.drop(b);
+    if (b.subscribed) {
+      const u = canonicalUser(user);
+      const kept = this.keptSubscriptions.get(u) ?? new Set<string>();
+      this.keptSubscriptions.set(u, kept.add(name));
+    }
   }
 
   async renameMailbox(user: string, from: string, to: string): Promise<void> {
@@ -222,11 +233,25 @@ export class MemoryMailStore implements MailStore {
       b.feed.clear();
       b.name = dst + name.slice(src.length);
       boxes.set(b.name, b);
+      if (this.keptSubscriptions.get(canonicalUser(user))?.delete(b.name)) b.subscribed = true;
     }
   }
 
   async setSubscribed(user: string, mailbox: string, subscribed: boolean): Promise<void> {
-    this.box(user, mailbox).subscribed = subscribed;
+    const b = this.find(user, mailbox);
+    if (b) b.subscribed = subscribed;
+    else if (
+      subscribed ||
+      !this.keptSubscriptions.get(canonicalUser(user))?.delete(canonicalMailbox(mailbox))
+    )
+      throw new StoreError('NOT_FOUND', 'no such mailbox');
+  }
+
+  async listSubscriptions(user: string): Promise<string[]> {
+    const names = [...(this.users.get(canonicalUser(user))?.values() ?? [])]
+      .filter((b) => b.subscribed)
+      .map((b) => b.name);
+    return [...names, ...(this.keptSubscriptions.get(canonicalUser(user)) ?? [])];
   }
 
   private add(b: Box, bytes: Buffer, index: MessageIndex, flags: string[], internalDate: Date): Msg {

@@ -56,7 +56,8 @@ export class RedisKeys {
   /**
    * `<prefix>:{u:<encoded user>}:` — then `boxes` (name → id), `box:<id>` (facts),
    * `uids:<id>`, `mods:<id>`, `meta:<id>`, `unseen:<id>`, `deleted:<id>`, `lock:<id>`,
-   * `blob:<blob>` (index, size, refs) and `body:<blob>` (the bytes).
+   * `blob:<blob>` (index, size, refs), `body:<blob>` (the bytes) and `subskept` (subscriptions
+   * of deleted mailboxes).
    */
   user(canonicalUser: string): string {
     return `${this.prefix}:{u:${encodeNameForPath(canonicalUser)}}:`;

@@ -10,7 +10,8 @@
  * Per mailbox id: `box:<id>` hash (name, special, sub, uidv, next, modseq), `uids:<id>` zset
  * (uid by uid), `mods:<id>` zset (uid by modseq, for CHANGEDSINCE), `meta:<id>` hash (uid →
  * JSON {b: blob, s: size, d: internal date ms, f: flags}), `unseen:<id>` and `deleted:<id>`
- * sets of uids. Bodies are shared by copies: `blob:<blob>` hash (index, size, refs),
+ * sets of uids. Per user, `subskept` is the set of subscribed names whose mailbox was deleted
+ * (RFC 3501 §6.3.6 keeps them). Bodies are shared by copies: `blob:<blob>` hash (index, size, refs),
  * `body:<blob>` string.
  */
 import { LuaScript } from './connection.js';
@@ -32,13 +33,14 @@ local function publishMail(name, change)
   redis.call('PUBLISH', CHANNEL,
     '{"t":"m","u":' .. cjson.encode(USER) .. ',"b":' .. cjson.encode(name) .. ',"c":' .. change .. '}')
 end
-local function createBox(name, special, now)
+local function createBox(name, special, now, sub)
   if redis.call('HEXISTS', P .. 'boxes', name) == 1 then fail('EXISTS', 'mailbox exists') end
   local id = redis.call('INCR', P .. 'nextbox')
   -- RFC 3501 2.3.1.1: a name created again gets a greater UIDVALIDITY ('uidv' outlives the user).
   local uidv = math.max(tonumber(now), tonumber(redis.call('GET', P .. 'uidv') or '0') + 1)
   redis.call('SET', P .. 'uidv', uidv)
-  redis.call('HSET', P .. 'box:' .. id, 'name', name, 'special', special, 'sub', '1',
+  if redis.call('SREM', P .. 'subskept', name) == 1 then sub = '1' end
+  redis.call('HSET', P .. 'box:' .. id, 'name', name, 'special', special, 'sub', sub,
     'uidv', uidv, 'next', '1', 'modseq', '0')
   redis.call('HSET', P .. 'boxes', name, id)
   return id
@@ -98,8 +100,9 @@ export const PROVISION = script(
   `
 local old = redis.call('HGETALL', P .. 'boxes')
 for i = 1, #old, 2 do dropBox(old[i + 1], old[i]) end
+redis.call('DEL', P .. 'subskept')
 redis.call('SET', P .. 'exists', '1')
-for i = 5, #ARGV, 2 do createBox(ARGV[i], ARGV[i + 1], ARGV[4]) end
+for i = 5, #ARGV, 2 do createBox(ARGV[i], ARGV[i + 1], ARGV[4], '1') end
 return 1
 `,
 );
@@ -110,7 +113,7 @@ export const DROP_USER = script(
   `
 local boxes = redis.call('HGETALL', P .. 'boxes')
 for i = 1, #boxes, 2 do dropBox(boxes[i + 1], boxes[i]) end
-redis.call('DEL', P .. 'boxes', P .. 'exists')
+redis.call('DEL', P .. 'boxes', P .. 'exists', P .. 'subskept')
 return #boxes / 2
 `,
 );
@@ -120,11 +123,20 @@ export const CREATE_BOX = script(
   'createBox',
   `
 requireUser()
-return info(createBox(ARGV[4], ARGV[5], ARGV[6]))
+return info(createBox(ARGV[4], ARGV[5], ARGV[6], '0'))
 `,
 );
 
-export const DELETE_BOX = script('deleteBox', `dropBox(boxId(ARGV[4]), ARGV[4]) return 1`);
+/** ARGV[4] name. A subscription to it is kept (RFC 3501 §6.3.6). */
+export const DELETE_BOX = script(
+  'deleteBox',
+  `
+local id = boxId(ARGV[4])
+if redis.call('HGET', P .. 'box:' .. id, 'sub') == '1' then redis.call('SADD', P .. 'subskept', ARGV[4]) end
+dropBox(id, ARGV[4])
+return 1
+`,
+);
 
 /**
  * ARGV[4] from, ARGV[5] to (not INBOX: that rename is a create and a move). Inferiors are
@@ -151,16 +163,36 @@ for _, m in ipairs(moving) do redis.call('HDEL', P .. 'boxes', m[1]) end
 for _, m in ipairs(moving) do
   redis.call('HSET', P .. 'boxes', m[3], m[2])
   redis.call('HSET', P .. 'box:' .. m[2], 'name', m[3])
+  if redis.call('SREM', P .. 'subskept', m[3]) == 1 then redis.call('HSET', P .. 'box:' .. m[2], 'sub', '1') end
   publishMail(m[1], '{"kind":"deleted"}')
 end
 return #moving
 `,
 );
 
-/** ARGV[4] name, ARGV[5] '1' or '0'. */
+/** ARGV[4] name, ARGV[5] '1' or '0'. Unsubscribing also drops a kept subscription. */
 export const SET_SUBSCRIBED = script(
   'setSubscribed',
-  `redis.call('HSET', P .. 'box:' .. boxId(ARGV[4]), 'sub', ARGV[5]) return 1`,
+  `
+if ARGV[5] == '0' and redis.call('HEXISTS', P .. 'boxes', ARGV[4]) == 0
+  and redis.call('SREM', P .. 'subskept', ARGV[4]) == 1 then return 1 end
+redis.call('HSET', P .. 'box:' .. boxId(ARGV[4]), 'sub', ARGV[5])
+return 1
+`,
+);
+
+/** Subscribed names: mailboxes with 'sub' set, then the kept ones. */
+export const LIST_SUBSCRIPTIONS = script(
+  'listSubscriptions',
+  `
+local out = {}
+local all = redis.call('HGETALL', P .. 'boxes')
+for i = 1, #all, 2 do
+  if redis.call('HGET', P .. 'box:' .. all[i + 1], 'sub') == '1' then table.insert(out, all[i]) end
+end
+for _, name in ipairs(redis.call('SMEMBERS', P .. 'subskept')) do table.insert(out, name) end
+return out
+`,
 );
 
 /** ARGV[4] name → info, or nil. */

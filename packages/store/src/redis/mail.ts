@@ -118,6 +118,10 @@ export class RedisMailStore implements MailStore {
     await this.run(L.SET_SUBSCRIBED, canonicalUser(user), [canonicalMailbox(mailbox), bit(subscribed)]);
   }
 
+  async listSubscriptions(user: string): Promise<string[]> {
+    return (await this.run(L.LIST_SUBSCRIPTIONS, canonicalUser(user), [])) as string[];
+  }
+
   async append(
     user: string,
     mailbox: string,

@@ -127,6 +127,35 @@ export function mailConformance(ctx: () => Ctx): void {
       assert.equal((await s.mail.getMailbox(U, 'Old'))?.subscribed, true);
     });
 
+    it('keeps the subscription of a deleted mailbox until it is unsubscribed (RFC 3501 §6.3.6)', async () => {
+      const { s } = ctx();
+      const subs = async () => (await s.mail.listSubscriptions(U)).filter((n) => n.startsWith('S/')).sort();
+      // Provisioned mailboxes are subscribed, created ones are not (RFC 3501 §6.3.3).
+      assert.equal((await s.mail.getMailbox(U, 'INBOX'))?.subscribed, true);
+      assert.ok((await s.mail.listSubscriptions(U)).includes('INBOX'));
+      for (const n of ['S/kept', 'S/dropped', 'S/plain']) await s.mail.createMailbox(U, n);
+      assert.equal((await s.mail.getMailbox(U, 'S/plain'))?.subscribed, false);
+      assert.deepEqual(await subs(), []);
+      await s.mail.setSubscribed(U, 'S/kept', true);
+      await s.mail.setSubscribed(U, 'S/dropped', true);
+      assert.deepEqual(await subs(), ['S/dropped', 'S/kept']);
+      await s.mail.deleteMailbox(U, 'S/kept');
+      await s.mail.deleteMailbox(U, 'S/dropped');
+      await s.mail.deleteMailbox(U, 'S/plain');
+      assert.deepEqual(await subs(), ['S/dropped', 'S/kept']);
+      assert.equal(await s.mail.getMailbox(U, 'S/kept'), undefined);
+      await s.mail.setSubscribed(U, 'S/dropped', false);
+      assert.deepEqual(await subs(), ['S/kept']);
+      await assert.rejects(s.mail.setSubscribed(U, 'S/dropped', false), code('NOT_FOUND'));
+      await assert.rejects(s.mail.setSubscribed(U, 'S/plain', true), code('NOT_FOUND'));
+      // Created again, the name is one subscription, not two.
+      await s.mail.createMailbox(U, 'S/kept');
+      assert.equal((await s.mail.getMailbox(U, 'S/kept'))?.subscribed, true);
+      assert.deepEqual(await subs(), ['S/kept']);
+      await s.mail.setSubscribed(U, 'S/kept', false);
+      assert.deepEqual(await subs(), []);
+    });
+
     it('flags: set, add, remove; CONDSTORE unchangedSince and changedSince', async () => {
       const { s } = ctx();
       const a = await s.mail.append(U, 'INBOX', msg('a'));
