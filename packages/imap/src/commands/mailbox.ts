@@ -82,8 +82,9 @@ export const MAILBOX_COMMANDS: Record<string, Handler> = {
   // RFC 3501 §6.3.4
   async DELETE({ session }, r) {
     r.sp();
-    const name = session.decodeName(r.astring());
+    const wire = r.astring();
     r.end();
+    const name = session.decodeName(wire);
     if (name === 'INBOX') throw no('INBOX cannot be deleted', 'CANNOT');
     if (!(await session.options.store.mail.getMailbox(session.user, name)))
       throw no('no such mailbox', 'NONEXISTENT');
@@ -93,10 +94,12 @@ export const MAILBOX_COMMANDS: Record<string, Handler> = {
   // RFC 3501 §6.3.5
   async RENAME({ session }, r) {
     r.sp();
-    const from = session.decodeName(r.astring());
+    const fromWire = r.astring();
     r.sp();
-    const to = session.decodeName(r.astring());
+    const toWire = r.astring();
     r.end();
+    const from = session.decodeName(fromWire);
+    const to = session.decodeName(toWire);
     const store = session.options.store.mail;
     if (!(await store.getMailbox(session.user, from))) throw no('no such mailbox', 'NONEXISTENT');
     if (to === 'INBOX' || (await store.getMailbox(session.user, to)))
@@ -107,8 +110,9 @@ export const MAILBOX_COMMANDS: Record<string, Handler> = {
   // RFC 3501 §6.3.6, §6.3.7
   async SUBSCRIBE({ session }, r) {
     r.sp();
-    const name = session.decodeName(r.astring());
+    const wire = r.astring();
     r.end();
+    const name = session.decodeName(wire);
     if (!(await session.options.store.mail.getMailbox(session.user, name)))
       throw no('no such mailbox', 'NONEXISTENT');
     await session.options.store.mail.setSubscribed(session.user, name, true);
@@ -116,8 +120,9 @@ export const MAILBOX_COMMANDS: Record<string, Handler> = {
   },
   async UNSUBSCRIBE({ session }, r) {
     r.sp();
-    const name = session.decodeName(r.astring());
+    const wire = r.astring();
     r.end();
+    const name = session.decodeName(wire);
     if (!(await session.options.store.mail.getMailbox(session.user, name)))
       throw no('no such mailbox', 'NONEXISTENT');
     await session.options.store.mail.setSubscribed(session.user, name, false);

@@ -37,8 +37,9 @@ async function copyOrMove(ctx: CommandContext, r: Reader, move: boolean): Promis
   r.sp();
   const msgs = target(ctx, r);
   r.sp();
-  const dest = session.decodeName(r.astring());
+  const destWire = r.astring();
   r.end();
+  const dest = session.decodeName(destWire);
   const store = session.options.store.mail;
   if (move) writable(session);
   if (!(await store.getMailbox(session.user, dest))) throw no('no such mailbox', 'TRYCREATE');
