@@ -9,8 +9,6 @@ import { SelectedMailbox } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import type { Handler } from './table.js';
 
-const SYSTEM_FLAGS = '\\Answered \\Flagged \\Deleted \\Seen \\Draft';
-
 async function open(
   session: ImapSession,
   readOnly: boolean,
@@ -29,8 +27,7 @@ async function open(
   const all = box.all();
   const firstUnseen = all.find((m) => !m.meta.flags.includes('\\Seen'));
   const lines = [
-    `* FLAGS (${SYSTEM_FLAGS})\r\n`,
-    `* OK [PERMANENTFLAGS (${readOnly ? '' : `${SYSTEM_FLAGS} \\*`})] flags permitted\r\n`,
+    ...box.flagsLines(),
     `* ${box.exists} EXISTS\r\n`,
     `* 0 RECENT\r\n`,
     `* OK [UIDVALIDITY ${info.uidValidity}] UIDs valid\r\n`,

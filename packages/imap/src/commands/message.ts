@@ -154,7 +154,9 @@ async function storeFlags(ctx: CommandContext, r: Reader): Promise<string | unde
     if (session.condstore) items.push(`MODSEQ (${now.meta.modseq})`);
     lines.push(`* ${now.seq} FETCH (${items.join(' ')})\r\n`);
   }
-  if (lines.length) await session.write(lines);
+  // A new keyword goes out in FLAGS before the FETCH that shows it (RFC 3501 §7.2.6).
+  const announce = [...box.takeFlagsUpdate(), ...lines];
+  if (announce.length) await session.write(announce);
   if (res.failed.length) {
     const ids = ctx.uid ? res.failed : msgs.filter((x) => failed.has(x.meta.uid)).map((x) => x.seq);
     return `[MODIFIED ${formatSet(ids)}] conditional STORE failed`;
