@@ -3,7 +3,7 @@
  * UTF8=ACCEPT is enabled (RFC 6855 §3), INBOX case-insensitive (RFC 3501 §5.1), and names
  * that could walk anywhere ('..', empty levels, control characters, NUL) refused.
  */
-import { no, bad } from './errors.js';
+import { no } from './errors.js';
 import { decodeMutf7, encodeMutf7 } from './mutf7.js';
 
 export const DELIMITER = '/';
@@ -16,10 +16,14 @@ export function canonicalName(name: string): string {
   return name;
 }
 
-/** Wire name → store name; BAD for undecodable names, NO [CANNOT] for unsafe ones. */
+/**
+ * Wire name → store name; NO [CANNOT] for undecodable or unsafe names. Any astring is valid
+ * syntax for a mailbox (RFC 3501 §9), so a name like `&'+` that is not modified UTF-7 is a
+ * name no mailbox can have: NO, not BAD, and never counted toward the BAD limit.
+ */
 export function decodeName(wire: string, utf8: boolean): string {
   const name = utf8 ? wire : decodeMutf7(wire);
-  if (name === undefined) throw bad('mailbox name is not valid modified UTF-7');
+  if (name === undefined) throw no('mailbox name is not valid modified UTF-7', 'CANNOT');
   if (name.length === 0 || name.length > MAX_NAME_LENGTH) throw no('invalid mailbox name', 'CANNOT');
   if (/[\x00-\x1f\x7f]/.test(name)) throw no('mailbox name contains control characters', 'CANNOT');
   const levels = name.split(DELIMITER);

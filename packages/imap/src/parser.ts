@@ -4,6 +4,7 @@
  * parenthesized lists, numbers. Every syntax error is a BAD (RFC 3501 §7.1.5).
  */
 import { bad } from './errors.js';
+import { canonicalFlag } from './flags.js';
 import type { RawCommand } from './command-reader.js';
 
 /** RFC 3501 §9: atom-specials = "(" / ")" / "{" / SP / CTL / list-wildcards / quoted-specials / resp-specials. */
@@ -199,9 +200,13 @@ export class Reader {
   }
 
   /** flag = "\Answered" / … / keyword / flag-extension (RFC 3501 §9). */
+  /**
+   * flag (RFC 3501 §9). Flags are case-insensitive (§2.3.2): a system flag is returned in its
+   * canonical spelling, so `\seen` from a client is stored, counted and shown as `\Seen`.
+   */
   flag(): string {
     if (this.tryChar('\\')) {
-      return `\\${this.atom()}`;
+      return canonicalFlag(`\\${this.atom()}`);
     }
     return this.atom();
   }

@@ -5,6 +5,7 @@
  * EXPUNGE never during FETCH, STORE or SEARCH (§7.4.1), so numbers never shift mid-command.
  */
 import type { MailboxInfo, MailChange, MailStore, MessageMeta, Unsubscribe } from '@postern/store';
+import { flagsLines, isKeyword } from './flags.js';
 import { inSet, type SequenceSet } from './sequence.js';
 
 export interface Numbered {
@@ -26,6 +27,10 @@ export class SelectedMailbox {
   private readonly pendingExpunge = new Set<number>();
   private readonly pendingFlags = new Map<number, { flags: string[]; modseq: number }>();
   private pendingNew = false;
+  /** Keywords any message here has had, by lower case (RFC 3501 §2.3.2: flags are case-insensitive). */
+  private readonly keywords = new Map<string, string>();
+  /** A keyword appeared that the client has not been given in FLAGS yet. */
+  private keywordsChanged = false;
   private unsubscribe: Unsubscribe | undefined;
   private waiter: (() => void) | undefined;
   deleted = false;
@@ -58,7 +63,11 @@ export class SelectedMailbox {
       box.close();
       throw err;
     }
-    for (const m of box.messages) box.highestModseq = Math.max(box.highestModseq, m.modseq);
+    for (const m of box.messages) {
+      box.highestModseq = Math.max(box.highestModseq, m.modseq);
+      box.noteFlags(m.flags);
+    }
+    box.keywordsChanged = false; // the SELECT response lists them
     return box;
   }
 
@@ -145,10 +154,34 @@ export class SelectedMailbox {
     );
   }
 
+  private noteFlags(flags: readonly string[]): void {
+    for (const f of flags) {
+      if (!isKeyword(f) || this.keywords.has(f.toLowerCase())) continue;
+      this.keywords.set(f.toLowerCase(), f);
+      this.keywordsChanged = true;
+    }
+  }
+
+  /** `* FLAGS` and `* OK [PERMANENTFLAGS]`: the system flags and every keyword in use here. */
+  flagsLines(): string[] {
+    return flagsLines(this.keywords.values(), this.readOnly);
+  }
+
+  /**
+   * FLAGS and PERMANENTFLAGS again once a keyword appeared (RFC 3501 §7.2.6), to be sent
+   * before any FETCH that shows it: a client may ignore a flag it was not told about.
+   */
+  takeFlagsUpdate(): string[] {
+    if (!this.keywordsChanged) return [];
+    this.keywordsChanged = false;
+    return this.flagsLines();
+  }
+
   /** Record what a command of this session changed (STORE results). */
   update(meta: MessageMeta): Numbered | undefined {
     const i = this.messages.findIndex((m) => m.uid === meta.uid);
     if (i === -1) return undefined;
+    this.noteFlags(meta.flags);
     this.messages[i] = meta;
     this.highestModseq = Math.max(this.highestModseq, meta.modseq);
     return { seq: i + 1, meta };
@@ -186,6 +219,7 @@ export class SelectedMailbox {
       for (const meta of fresh) {
         if (known.has(meta.uid) || this.pendingExpunge.has(meta.uid)) continue;
         this.messages.push(meta);
+        this.noteFlags(meta.flags);
         this.highestModseq = Math.max(this.highestModseq, meta.modseq);
         added++;
       }
@@ -201,12 +235,13 @@ export class SelectedMailbox {
       const cur = this.messages[i];
       if (cur.modseq >= change.modseq) continue; // already told (our own STORE)
       this.messages[i] = { ...cur, flags: change.flags, modseq: change.modseq };
+      this.noteFlags(change.flags);
       this.highestModseq = Math.max(this.highestModseq, change.modseq);
       const items = [`FLAGS (${change.flags.join(' ')})`];
       if (opts.withUid || opts.condstore) items.unshift(`UID ${uid}`);
       if (opts.condstore) items.push(`MODSEQ (${change.modseq})`);
       lines.push(`* ${i + 1} FETCH (${items.join(' ')})\r\n`);
     }
-    return lines;
+    return [...this.takeFlagsUpdate(), ...lines];
   }
 }

@@ -94,7 +94,7 @@ describe('imap commands and limits', () => {
     assert.deepEqual(list, ['* LIST (\\HasNoChildren) "/" Entw&APw-rfe/Neu', 'b OK LIST completed']);
     const parent = await c.command('c', 'LIST "" %');
     assert.ok(parent.includes('* LIST (\\Noselect \\HasChildren) "/" Entw&APw-rfe'), parent.join('\n'));
-    assert.match(last(await c.command('d', 'CREATE "bad&name"')), /^d BAD/);
+    assert.match(last(await c.command('d', 'CREATE "bad&name"')), /^d NO \[CANNOT\]/);
     assert.match(last(await c.command('e', 'RENAME "Entw&APw-rfe/Neu" Alt')), /^e OK/);
     assert.match(last(await c.command('f', 'SUBSCRIBE Alt')), /^f OK/);
     assert.deepEqual(await c.command('g', 'LSUB "" Alt'), [

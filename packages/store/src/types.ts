@@ -203,6 +203,7 @@ export interface MailStore {
     uids: number[],
     to: string,
   ): Promise<{ uidValidity: number; map: Array<[source: number, dest: number]> }>;
+  /** Copy, then remove the sources; `to` may be `from` (RFC 6851: new UIDs, the old ones gone). */
   move(
     user: string,
     from: string,

@@ -10,7 +10,7 @@ import type { Handler } from './table.js';
 export const APPEND_COMMANDS: Record<string, Handler> = {
   async APPEND({ session }, r) {
     r.sp();
-    const name = session.decodeName(r.astring());
+    const wire = r.astring();
     r.sp();
     let flags: string[] = [];
     if (r.peek() === '(') {
@@ -38,6 +38,7 @@ export const APPEND_COMMANDS: Record<string, Handler> = {
       message = r.stringBytes();
     }
     r.end();
+    const name = session.decodeName(wire);
     if (flags.some((f) => f.toLowerCase() === '\\recent'))
       flags = flags.filter((f) => f.toLowerCase() !== '\\recent');
     const store = session.options.store.mail;

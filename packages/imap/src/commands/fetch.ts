@@ -8,6 +8,7 @@ import { renderFetch, setsSeen } from '../fetch-render.js';
 import type { Chunk } from '../format.js';
 import type { ImapSession } from '../session.js';
 import { enableCondstore } from '../condstore.js';
+import { isNotFound, messagesGone } from '../store-errors.js';
 import type { Handler } from './table.js';
 import { target } from './message.js';
 
@@ -44,15 +45,23 @@ export const FETCH_COMMANDS: Record<string, Handler> = {
       session.condstore && (req.changedSince !== undefined || req.items.some((i) => i.kind === 'FLAGS'));
     const where = { store, user: session.user, mailbox: box.name };
     const out = new ResponseBatch(session);
+    let gone = false;
     try {
       for (const msg of msgs) {
-        const chunks = await renderFetch(where, msg, req.items, {
-          uid: ctx.uid || req.changedSince !== undefined,
-          modseq: wantModseq || (session.condstore && seen.has(msg.meta.uid)),
-          flagsChanged: seen.has(msg.meta.uid),
-        });
-        // A message expunged by another session and not yet announced: nothing to show (RFC 3501 §7.4.1 leaves it in place).
+        let chunks: Chunk[] | undefined;
+        try {
+          chunks = await renderFetch(where, msg, req.items, {
+            uid: ctx.uid || req.changedSince !== undefined,
+            modseq: wantModseq || (session.condstore && seen.has(msg.meta.uid)),
+            flagsChanged: seen.has(msg.meta.uid),
+          });
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        // Expunged by another session and not yet announced (RFC 3501 §7.4.1 keeps its number):
+        // the other messages are still shown, then the tagged NO of RFC 2180 §4.1.2.
         if (chunks) await out.add(chunks);
+        else gone = true;
       }
     } catch (err) {
       // What was rendered before the failure still goes out, ahead of the tagged NO.
@@ -60,6 +69,7 @@ export const FETCH_COMMANDS: Record<string, Handler> = {
       throw err;
     }
     await out.flush();
+    if (gone) throw await messagesGone(store, session.user, box.name);
     return undefined;
   },
 };

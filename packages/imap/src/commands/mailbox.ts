@@ -10,8 +10,6 @@ import { SelectedMailbox } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import type { Handler } from './table.js';
 
-const SYSTEM_FLAGS = '\\Answered \\Flagged \\Deleted \\Seen \\Draft';
-
 async function open(
   session: ImapSession,
   readOnly: boolean,
@@ -30,8 +28,7 @@ async function open(
   const all = box.all();
   const firstUnseen = all.find((m) => !m.meta.flags.includes('\\Seen'));
   const lines = [
-    `* FLAGS (${SYSTEM_FLAGS})\r\n`,
-    `* OK [PERMANENTFLAGS (${readOnly ? '' : `${SYSTEM_FLAGS} \\*`})] flags permitted\r\n`,
+    ...box.flagsLines(),
     `* ${box.exists} EXISTS\r\n`,
     `* 0 RECENT\r\n`,
     `* OK [UIDVALIDITY ${info.uidValidity}] UIDs valid\r\n`,
@@ -83,8 +80,9 @@ export const MAILBOX_COMMANDS: Record<string, Handler> = {
   // RFC 3501 §6.3.4
   async DELETE({ session }, r) {
     r.sp();
-    const name = session.decodeName(r.astring());
+    const wire = r.astring();
     r.end();
+    const name = session.decodeName(wire);
     if (name === 'INBOX') throw no('INBOX cannot be deleted', 'CANNOT');
     if (!(await session.options.store.mail.getMailbox(session.user, name)))
       throw no('no such mailbox', 'NONEXISTENT');
@@ -94,10 +92,12 @@ export const MAILBOX_COMMANDS: Record<string, Handler> = {
   // RFC 3501 §6.3.5
   async RENAME({ session }, r) {
     r.sp();
-    const from = session.decodeName(r.astring());
+    const fromWire = r.astring();
     r.sp();
-    const to = session.decodeName(r.astring());
+    const toWire = r.astring();
     r.end();
+    const from = session.decodeName(fromWire);
+    const to = session.decodeName(toWire);
     const store = session.options.store.mail;
     if (!(await store.getMailbox(session.user, from))) throw no('no such mailbox', 'NONEXISTENT');
     if (to === 'INBOX' || (await store.getMailbox(session.user, to)))
@@ -108,8 +108,9 @@ export const MAILBOX_COMMANDS: Record<string, Handler> = {
   // RFC 3501 §6.3.6, §6.3.7
   async SUBSCRIBE({ session }, r) {
     r.sp();
-    const name = session.decodeName(r.astring());
+    const wire = r.astring();
     r.end();
+    const name = session.decodeName(wire);
     if (!(await session.options.store.mail.getMailbox(session.user, name)))
       throw no('no such mailbox', 'NONEXISTENT');
     await session.options.store.mail.setSubscribed(session.user, name, true);
@@ -117,8 +118,9 @@ export const MAILBOX_COMMANDS: Record<string, Handler> = {
   },
   async UNSUBSCRIBE({ session }, r) {
     r.sp();
-    const name = session.decodeName(r.astring());
+    const wire = r.astring();
     r.end();
+    const name = session.decodeName(wire);
     // No mailbox check: a subscription can outlive its mailbox (RFC 3501 §6.3.6); the store
     // refuses a name that is neither.
     await session.options.store.mail.setSubscribed(session.user, name, false);

@@ -38,8 +38,9 @@ async function copyOrMove(ctx: CommandContext, r: Reader, move: boolean): Promis
   r.sp();
   const msgs = target(ctx, r);
   r.sp();
-  const dest = session.decodeName(r.astring());
+  const destWire = r.astring();
   r.end();
+  const dest = session.decodeName(destWire);
   const store = session.options.store.mail;
   if (move) writable(session);
   if (!(await store.getMailbox(session.user, dest))) throw no('no such mailbox', 'TRYCREATE');
@@ -171,7 +172,9 @@ async function storeFlags(ctx: CommandContext, r: Reader): Promise<string | unde
     if (session.condstore) items.push(`MODSEQ (${now.meta.modseq})`);
     lines.push(`* ${now.seq} FETCH (${items.join(' ')})\r\n`);
   }
-  if (lines.length) await session.write(lines);
+  // A new keyword goes out in FLAGS before the FETCH that shows it (RFC 3501 §7.2.6).
+  const announce = [...box.takeFlagsUpdate(), ...lines];
+  if (announce.length) await session.write(announce);
   if (res.failed.length) {
     const ids = ctx.uid ? res.failed : msgs.filter((x) => failed.has(x.meta.uid)).map((x) => x.seq);
     return `[MODIFIED ${formatSet(ids)}] conditional STORE failed`;

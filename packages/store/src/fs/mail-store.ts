@@ -333,12 +333,13 @@ export class FsMailStore implements MailStore {
   ): Promise<{ uidValidity: number; map: Array<[number, number]> }> {
     const src = await this.boxes.get(user, from);
     const dst = await this.boxes.get(user, to);
-    if (src.log === dst.log) throw new StoreError('INVALID_NAME', 'source and target are the same mailbox');
-    // Lock in a fixed order so two opposite moves cannot deadlock.
+    // Lock in a fixed order so two opposite moves cannot deadlock. Into the same mailbox
+    // (RFC 6851 allows MOVE there: new UIDs, the old ones expunged) its one lock is taken once.
+    const same = src.log === dst.log;
     const [first, second] = src.log.dir < dst.log.dir ? [src, dst] : [dst, src];
     const l1 = await first.log.lockForWrite();
     try {
-      const l2 = await second.log.lockForWrite();
+      const l2 = same ? undefined : await second.log.lockForWrite();
       try {
         const wanted = [...new Set(uids)].sort((a, b) => a - b).filter((u) => src.log.messages.has(u));
         const items = wanted.map((uid) => {
@@ -357,7 +358,7 @@ export class FsMailStore implements MailStore {
         if (remove) await this.space.retry(() => commitExpunge(src.log, wanted));
         return { uidValidity: dst.record.uidValidity, map: wanted.map((u, i) => [u, added[i].uid]) };
       } finally {
-        await l2.release();
+        await l2?.release();
       }
     } finally {
       await l1.release();

@@ -317,7 +317,7 @@ export class MemoryMailStore implements MailStore {
       const m = src.messages.get(u)!;
       return [u, this.add(dst, m.bytes, m.index, m.flags, m.internalDate).uid];
     });
-    if (removeSource && wanted.length && src !== dst) {
+    if (removeSource && wanted.length) {
       for (const u of wanted) src.messages.delete(u);
       src.feed.publish({ kind: 'expunge', uids: wanted, modseq: ++src.highestModseq });
     }

@@ -261,7 +261,7 @@ for i = 7, #ARGV do
     table.insert(moved, uid)
   end
 end
-if ARGV[6] == '1' and src ~= dst and #moved > 0 then
+if ARGV[6] == '1' and #moved > 0 then
   for _, uid in ipairs(moved) do removeMessage(src, uid) end
   local ms = redis.call('HINCRBY', P .. 'box:' .. src, 'modseq', 1)
   publishMail(redis.call('HGET', P .. 'box:' .. src, 'name'),

@@ -100,6 +100,24 @@ export function mailConformance(ctx: () => Ctx): void {
       await assert.rejects(s.mail.copy(U, 'INBOX', [1], 'Nope'), code('NOT_FOUND'));
     });
 
+    it('move into the same mailbox gives new UIDs and removes the old ones (RFC 6851)', async () => {
+      const { s } = ctx();
+      const a = await s.mail.append(U, 'INBOX', msg('a'), { flags: ['\\Flagged'] });
+      const b = await s.mail.append(U, 'INBOX', msg('b'));
+      assert.deepEqual((await s.mail.copy(U, 'INBOX', [b.uid], 'INBOX')).map, [[b.uid, b.uid + 1]]);
+      assert.deepEqual((await s.mail.move(U, 'INBOX', [a.uid], 'INBOX')).map, [[a.uid, b.uid + 2]]);
+      const left = await s.mail.list(U, 'INBOX');
+      assert.deepEqual(
+        left.map((m) => [m.uid, m.flags]),
+        [
+          [b.uid, []],
+          [b.uid + 1, []],
+          [b.uid + 2, ['\\Flagged']],
+        ],
+      );
+      assert.equal(await text(await s.mail.openMessage(U, 'INBOX', b.uid + 2)), msg('a'));
+    });
+
     it('mailbox create, rename (with children, and INBOX), delete; UIDVALIDITY rules', async () => {
       const { s } = ctx();
       await s.mail.createMailbox(U, 'Work');
