@@ -45,5 +45,25 @@ describe('imap BINARY', () => {
       assert.deepEqual((await h.store.mail.list(ALICE, 'INBOX'))[0].flags, []); // PEEK
       c.close();
     });
+
+    it('drops whitespace at the end of quoted-printable lines (RFC 2045 §6.7 rule 3) in BINARY and BINARY.SIZE', async () => {
+      // Trailing spaces and tabs are transport padding; "=" then whitespace is a soft break.
+      const qp = ['one  ', 'two=', '', 'tab\t=', 'bed', 'mix\t \t= ', '=41', 'sp = \t', 'end\t', ''].join(
+        '\r\n',
+      );
+      const want = 'one\r\ntwo\r\ntab\tbed\r\nmix\t \tA\r\nsp end\r\n';
+      const msg = `From: bob@example.org\r\nSubject: qp\r\nContent-Type: text/x-myown\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${qp}`;
+      await h.store.mail.append(ALICE, 'INBOX', msg);
+      const c = await RawClient.connect(h.port);
+      await c.readLine();
+      await c.command('l', `LOGIN ${ALICE} "${ALICE_PW}"`);
+      await c.command('s', 'SELECT INBOX');
+      c.send('f FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])\r\n');
+      assert.equal(await c.readLine(), `* 1 FETCH (BINARY.SIZE[1] ${want.length} BINARY[1] {${want.length}}`);
+      assert.equal((await c.readBytes(want.length)).toString('latin1'), want);
+      assert.equal(await c.readLine(), ')');
+      assert.equal(await c.readLine(), 'f OK FETCH completed');
+      c.close();
+    });
   });
 });
