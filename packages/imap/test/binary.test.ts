@@ -65,5 +65,45 @@ describe('imap BINARY', () => {
       assert.equal(await c.readLine(), 'f OK FETCH completed');
       c.close();
     });
+
+    it('stores a literal8 APPEND part holding NUL as base64: BODY[1] has no NUL, BINARY[1] the octets', async () => {
+      const payload = Buffer.from([0x00, 0x2d, 0xe4, 0x0d, 0x0a, 0x0d, 0x0a]);
+      const head = [
+        'From: bob@example.org',
+        'Mime-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary=b',
+        '',
+        '--b',
+        'Content-Type: application/octet-stream',
+        'Content-Transfer-Encoding: binary',
+        '',
+        '',
+      ].join('\r\n');
+      const msg = Buffer.concat([Buffer.from(head), payload, Buffer.from('\r\n--b--\r\n')]);
+      const c = await RawClient.connect(h.port);
+      await c.readLine();
+      await c.command('l', `LOGIN ${ALICE} "${ALICE_PW}"`);
+      c.send(Buffer.concat([Buffer.from(`a APPEND INBOX ~{${msg.length}+}\r\n`), msg, Buffer.from('\r\n')]));
+      assert.match((await c.until('a')).at(-1)!, /^a OK \[APPENDUID/);
+      await c.command('s', 'SELECT INBOX');
+      const b64 = `${payload.toString('base64')}\r\n`;
+      c.send('f FETCH 1 (BODY.PEEK[1] BODY.PEEK[1.MIME])\r\n');
+      assert.equal(await c.readLine(), `* 1 FETCH (BODY[1] {${b64.length}}`);
+      assert.equal((await c.readBytes(b64.length)).toString('latin1'), b64);
+      const mime = 'Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n';
+      assert.equal(await c.readLine(), ` BODY[1.MIME] {${mime.length}}`);
+      assert.equal((await c.readBytes(mime.length)).toString('latin1'), mime);
+      assert.equal(await c.readLine(), ')');
+      assert.equal(await c.readLine(), 'f OK FETCH completed');
+      c.send('g FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])\r\n');
+      assert.equal(
+        await c.readLine(),
+        `* 1 FETCH (BINARY.SIZE[1] ${payload.length} BINARY[1] ~{${payload.length}}`,
+      );
+      assert.deepEqual(await c.readBytes(payload.length), payload);
+      assert.equal(await c.readLine(), ')');
+      assert.equal(await c.readLine(), 'g OK FETCH completed');
+      c.close();
+    });
   });
 });
