@@ -4,19 +4,37 @@
  */
 import { no } from './errors.js';
 
-/** Quoted-printable (RFC 2045 §6.7): soft line breaks removed, =XX decoded. */
+const isWsp = (c: number | undefined) => c === 0x20 || c === 0x09;
+
+/**
+ * Quoted-printable (RFC 2045 §6.7): soft line breaks removed, =XX decoded, and whitespace at
+ * the end of a line deleted (rule 3: it was added by some transport, never by the encoder).
+ */
 export function decodeQuotedPrintable(input: Buffer): Buffer {
   const out = Buffer.alloc(input.length);
   let n = 0;
   for (let i = 0; i < input.length; i++) {
     const c = input[i];
+    if (isWsp(c)) {
+      let j = i + 1;
+      while (isWsp(input[j])) j++;
+      const eol = j === input.length || input[j] === 0x0a || (input[j] === 0x0d && input[j + 1] === 0x0a);
+      if (eol) {
+        i = j - 1;
+        continue;
+      }
+      out.set(input.subarray(i, j), n);
+      n += j - i;
+      i = j - 1;
+      continue;
+    }
     if (c !== 0x3d) {
       out[n++] = c;
       continue;
     }
     // '=' then CRLF (or LF, or trailing spaces then CRLF): a soft line break.
     let j = i + 1;
-    while (input[j] === 0x20 || input[j] === 0x09) j++;
+    while (isWsp(input[j])) j++;
     if (input[j] === 0x0d && input[j + 1] === 0x0a) {
       i = j + 1;
       continue;

@@ -3,7 +3,7 @@
  * from its metadata and, only when a key needs it, its index (headers and decoded text).
  * CHARSET: US-ASCII and UTF-8 (RFC 9051 §6.4.4 makes UTF-8 mandatory).
  */
-import type { MessageIndex } from '@postern/store';
+import { decodeWords, type MessageIndex } from '@postern/store';
 import { bad, no } from './errors.js';
 import { parseSearchDate } from './format.js';
 import type { Reader } from './parser.js';
@@ -189,6 +189,83 @@ function headerValues(index: MessageIndex | undefined, name: string): string[] {
   return (index?.headers ?? []).filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
 }
 
+/**
+ * RFC 3501 §6.4.4: header keys match the field's text; a client searching for "Zürich" means
+ * the text a reader sees, so RFC 2047 encoded words are decoded first (as Dovecot and
+ * imaptest's search tests expect). Values without "=?" are returned as they are.
+ */
+const decoded = (v: string) => (v.includes('=?') ? decodeWords(v) : v);
+
+const ADDRESS_FIELDS = new Set(['from', 'to', 'cc', 'bcc', 'sender', 'reply-to']);
+
+/**
+ * An address field without its comments (RFC 5322 §3.2.2 CFWS) and the whitespace around
+ * "@" and "." they leave, so `<user (c)@ (c) domain.org>` matches `user@domain.org`.
+ * Quoted strings are kept whole: a "(" inside one opens no comment.
+ */
+function withoutComments(v: string): string {
+  let out = '';
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i]!;
+    if (c === '\\' && (quoted || depth > 0)) {
+      if (depth === 0) out += c + (v[i + 1] ?? '');
+      i++;
+    } else if (quoted) {
+      out += c;
+      if (c === '"') quoted = false;
+    } else if (c === '(') depth++;
+    else if (c === ')' && depth > 0) depth--;
+    else if (depth === 0) {
+      out += c;
+      if (c === '"') quoted = true;
+    }
+  }
+  return out
+    .replace(/\s*([@.])\s*/g, '$1')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** What a header key compares with: the decoded value and, for an address field, its bare form. */
+function searchableValues(index: MessageIndex | undefined, name: string): string[] {
+  const values = headerValues(index, name).map(decoded);
+  if (!ADDRESS_FIELDS.has(name)) return values;
+  return values.flatMap((v) => (v.includes('(') ? [v, withoutComments(v)] : [v]));
+}
+
+const MONTH_INDEX: Record<string, number> = {
+  jan: 0,
+  feb: 1,
+  mar: 2,
+  apr: 3,
+  may: 4,
+  jun: 5,
+  jul: 6,
+  aug: 7,
+  sep: 8,
+  oct: 9,
+  nov: 10,
+  dec: 11,
+};
+
+/**
+ * The day a Date: field names as written, zone ignored (RFC 3501 §6.4.4 SENTON: "the date of
+ * the [RFC-2822] Date: header (disregarding time and timezone)"), as a UTC midnight; undefined
+ * when there is no date-time in it (RFC 5322 §3.3, obsolete 2- and 3-digit years per §4.3).
+ */
+export function sentDay(raw: string): number | undefined {
+  const m = /^\s*(?:[A-Za-z]+\s*,)?\s*(\d{1,2})\s+([A-Za-z]{3})[A-Za-z]*\s+(\d{2,4})\b/.exec(raw);
+  if (!m) return undefined;
+  const month = MONTH_INDEX[m[2]!.toLowerCase()];
+  if (month === undefined) return undefined;
+  let year = Number(m[3]);
+  if (m[3]!.length === 2) year += year < 50 ? 2000 : 1900;
+  else if (m[3]!.length === 3) year += 1900;
+  return Date.UTC(year, month, Number(m[1]));
+}
+
 function compareDate(cmp: 'before' | 'on' | 'since', day: number, want: Date): boolean {
   const w = want.getTime();
   return cmp === 'before' ? day < w : cmp === 'on' ? day === w : day >= w;
@@ -207,7 +284,7 @@ export function matches(k: SearchKey, m: Candidate, b: Bounds): boolean {
     case 'old':
       return !m.flags.includes('\\Recent');
     case 'header': {
-      const values = headerValues(m.index, k.name);
+      const values = searchableValues(m.index, k.name);
       // RFC 3501 §6.4.4 HEADER: an empty string matches every message with the field.
       return k.value === '' ? values.length > 0 : values.some((v) => contains(v, k.value));
     }
@@ -216,16 +293,16 @@ export function matches(k: SearchKey, m: Candidate, b: Bounds): boolean {
     case 'text':
       return (
         contains(m.index?.text ?? '', k.value) ||
-        (m.index?.headers ?? []).some(([n, v]) => contains(`${n}: ${v}`, k.value))
+        (m.index?.headers ?? []).some(([n, v]) => contains(`${n}: ${decoded(v)}`, k.value))
       );
     case 'date': {
-      let when: Date | undefined = m.internalDate;
       if (k.which === 'sent') {
+        // A missing or unreadable Date: falls back on the internal date, as before.
         const raw = headerValues(m.index, 'date')[0];
-        when = raw ? new Date(raw) : undefined;
-        if (!when || Number.isNaN(when.getTime())) when = m.internalDate;
+        const day = raw === undefined ? undefined : sentDay(raw);
+        if (day !== undefined) return compareDate(k.cmp, day, k.date);
       }
-      return compareDate(k.cmp, dayOf(when), k.date);
+      return compareDate(k.cmp, dayOf(m.internalDate), k.date);
     }
     case 'size':
       return k.cmp === 'larger' ? m.size > k.n : m.size < k.n;

@@ -120,7 +120,11 @@ describe('message indexer: fast paths', () => {
       // a name only, an empty angle-addr, a domain literal, a route, non-ASCII (RFC 6532)
       ['Bob', [{ name: 'Bob', adl: null, mailbox: null, host: null }]],
       ['a@[192.0.2.1]', [{ name: null, adl: null, mailbox: 'a', host: '[192.0.2.1]' }]],
-      ['<@relay.test:ann@example.test>', [{ name: null, adl: null, mailbox: 'ann', host: 'example.test' }]],
+      // the route is kept as the adl (RFC 3501 §7.4.2, RFC 5322 §4.4 obs-route)
+      [
+        '<@relay.test:ann@example.test>',
+        [{ name: null, adl: '@relay.test', mailbox: 'ann', host: 'example.test' }],
+      ],
       ['Jörg <jörg@exämple.test>', [{ name: 'Jörg', adl: null, mailbox: 'jörg', host: 'exämple.test' }]],
       // an unquoted comma in a name, whitespace around the "@", two addresses without a comma
       [

@@ -4,6 +4,7 @@
  * OK goes out only once the store acknowledged the message as durable.
  */
 import { bad, no } from '../errors.js';
+import { storableMessage } from '../binary-append.js';
 import { parseDateTime } from '../format.js';
 import type { Handler } from './table.js';
 
@@ -44,7 +45,11 @@ export const APPEND_COMMANDS: Record<string, Handler> = {
     const store = session.options.store.mail;
     // RFC 3501 §6.3.11: a missing target is NO [TRYCREATE].
     if (!(await store.getMailbox(session.user, name))) throw no('no such mailbox', 'TRYCREATE');
-    const res = await store.append(session.user, name, message, { flags, internalDate });
+    // RFC 3516 §4.4: binary content (NUL) is stored base64-encoded, so BODY[] can show it.
+    const res = await store.append(session.user, name, await storableMessage(message), {
+      flags,
+      internalDate,
+    });
     return `[APPENDUID ${res.uidValidity} ${res.uid}] APPEND completed`;
   },
 };

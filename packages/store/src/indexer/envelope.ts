@@ -9,21 +9,45 @@ import { fieldsOf, type HeaderFields, type HeaderList } from './headers.js';
 
 const headerValue = (headers: HeaderFields, name: string): string | null => headers.get(name) ?? null;
 
-function toEnvelopeAddresses(list: Parsed[]): EnvelopeAddress[] {
+/**
+ * Obsolete source routes (RFC 5322 §4.4 obs-route, `<@a,@b:user@host>`), which the address
+ * parser drops: the route of each routed address, by address, and the value without them.
+ */
+function takeRoutes(value: string): { value: string; routes: Map<string, string> } {
+  const routes = new Map<string, string>();
+  if (!value.includes('<@')) return { value, routes };
+  const stripped = value.replace(
+    /<\s*(@[^<>:"]*?)\s*:\s*([^<>\s]+)\s*>/g,
+    (_, route: string, addr: string) => {
+      if (!routes.has(addr)) routes.set(addr, route.replace(/\s+/g, ''));
+      return `<${addr}>`;
+    },
+  );
+  return { value: stripped, routes };
+}
+
+function toEnvelopeAddresses(
+  list: Parsed[],
+  routes: Map<string, string>,
+  inGroup = false,
+): EnvelopeAddress[] {
   const out: EnvelopeAddress[] = [];
   for (const a of list) {
     if (a.group) {
       // RFC 3501 §7.4.2: a group is a start marker with the group name and an end marker.
       out.push({ name: null, adl: null, mailbox: a.name || '', host: null });
-      out.push(...toEnvelopeAddresses(a.group));
+      out.push(...toEnvelopeAddresses(a.group, routes, true));
       out.push({ name: null, adl: null, mailbox: null, host: null });
       continue;
     }
     const address = a.address ?? '';
+    // `group: (foo) ;` is an empty group with a comment (RFC 5322 §3.4 group-list may be
+    // CFWS): the parser's address-less entry for the comment is no member.
+    if (inGroup && address === '') continue;
     const at = address.lastIndexOf('@');
     out.push({
       name: a.name ? a.name : null,
-      adl: null,
+      adl: routes.get(address) ?? null,
       mailbox: at === -1 ? address || null : address.slice(0, at),
       host: at === -1 ? null : address.slice(at + 1),
     });
@@ -34,13 +58,14 @@ function toEnvelopeAddresses(list: Parsed[]): EnvelopeAddress[] {
 function addresses(headers: HeaderFields, name: string): EnvelopeAddress[] | null {
   const value = headerValue(headers, name);
   if (value === null || value.trim() === '') return null;
+  const { value: plain, routes } = takeRoutes(value);
   let parsed: Parsed[];
   try {
-    parsed = parseAddressList(value);
+    parsed = parseAddressList(plain);
   } catch {
     return null;
   }
-  const list = toEnvelopeAddresses(parsed);
+  const list = toEnvelopeAddresses(parsed, routes);
   return list.length ? list : null;
 }
 

@@ -30,10 +30,10 @@ interface Frame {
   /** Within a multipart: 'preamble' before the first delimiter, 'epilogue' after the close. */
   multipartPhase?: 'preamble' | 'parts' | 'epilogue';
   parentIsDigest: boolean;
-  /** Line feeds counted in the body so far, and the body's last two bytes. */
+  /** Line feeds counted in the body so far, and the body's last three bytes (last in the low byte). */
   lfCount: number;
   lastByteLf: boolean;
-  last2: number;
+  last3: number;
   text?: TextSink;
   /** For message/rfc822 frames: the child frame is the embedded message's root. */
   embedded?: boolean;
@@ -122,7 +122,7 @@ export class MimeScanner {
       parentIsDigest,
       lfCount: 0,
       lastByteLf: true,
-      last2: 0,
+      last3: 0,
     };
   }
 
@@ -325,8 +325,8 @@ export class MimeScanner {
 
   private countBody(f: Frame, buf: Uint8Array, s: number, e: number, lfs: number): void {
     f.lfCount += lfs;
-    if (e - s >= 2) f.last2 = (buf[e - 2]! << 8) | buf[e - 1]!;
-    else if (e - s === 1) f.last2 = ((f.last2 & 0xff) << 8) | buf[s]!;
+    if (e - s >= 3) f.last3 = (buf[e - 3]! << 16) | (buf[e - 2]! << 8) | buf[e - 1]!;
+    else for (let i = s; i < e; i++) f.last3 = ((f.last3 << 8) | buf[i]!) & 0xffffff;
     if (e > s) f.lastByteLf = buf[e - 1] === 10;
     f.text?.write(buf, s, e);
   }
@@ -394,10 +394,14 @@ export class MimeScanner {
     let bodyEnd = end;
     let lf = f.lfCount;
     if (byDelimiter && bodyEnd > part.bodyStart) {
-      // Drop the CRLF (or bare LF) that belongs to the delimiter.
-      bodyEnd -= f.last2 === 0x0d0a ? 2 : 1;
+      // Drop the CRLF (or bare LF) that belongs to the delimiter (RFC 2046 §5.1.1).
+      const crlf = (f.last3 & 0xffff) === 0x0d0a;
+      bodyEnd -= crlf ? 2 : 1;
       lf -= 1;
-      part.lines = bodyEnd > part.bodyStart ? lf + 1 : 0;
+      // RFC 3501 §7.4.2 body-fld-lines: a body left ending in LF ("hello" CRLF) has no
+      // unfinished last line to count; one ending elsewhere ("hello") has.
+      const before = crlf ? f.last3 >>> 16 : (f.last3 >>> 8) & 0xff;
+      part.lines = bodyEnd > part.bodyStart ? lf + (before === 10 ? 0 : 1) : 0;
     } else {
       part.lines = lf + (bodyEnd > part.bodyStart && !f.lastByteLf ? 1 : 0);
     }
