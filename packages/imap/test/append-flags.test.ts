@@ -1,6 +1,6 @@
 /** APPEND's flags (RFC 3501 §6.3.11) as STATUS and FETCH see them afterwards. */
 import assert from 'node:assert/strict';
-import { ALICE, ALICE_PW, message, startHarness, type Harness } from './harness.js';
+import { message, startHarness, type Harness, loginPlain } from './harness.js';
 import { RawClient } from './client.js';
 
 const last = (lines: string[]) => lines[lines.length - 1];
@@ -14,12 +14,7 @@ describe('imap APPEND flags', () => {
     await h.close();
   });
 
-  async function login(): Promise<RawClient> {
-    const c = await RawClient.connect(h.port);
-    await c.readLine();
-    assert.match(last(await c.command('l', `LOGIN ${ALICE} "${ALICE_PW}"`)), /^l OK/);
-    return c;
-  }
+  const login = () => loginPlain(h.port);
 
   async function append(c: RawClient, tag: string, flags: string): Promise<string[]> {
     const m = message('flagged');

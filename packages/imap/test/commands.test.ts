@@ -1,6 +1,6 @@
 /** Commands and limits over a plaintext test rig (allowInsecureAuth). */
 import assert from 'node:assert/strict';
-import { ALICE, ALICE_PW, message, startHarness, type Harness } from './harness.js';
+import { ALICE, ALICE_PW, message, startHarness, type Harness, loginPlain } from './harness.js';
 import { RawClient } from './client.js';
 import type { ImapServerOptions } from '../src/index.js';
 
@@ -15,12 +15,7 @@ describe('imap commands and limits', () => {
     await h.close();
   });
 
-  async function login(): Promise<RawClient> {
-    const c = await RawClient.connect(h.port);
-    await c.readLine();
-    assert.match(last(await c.command('l', `LOGIN ${ALICE} "${ALICE_PW}"`)), /^l OK/);
-    return c;
-  }
+  const login = () => loginPlain(h.port);
 
   it('refuses commands outside their state', async () => {
     await start();

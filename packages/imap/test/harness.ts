@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertificateStore, generateSelfSigned, NativeTlsEngine } from '@postern/core';
 import { openFsStore, type EnvelopeAddress, type MessageIndex, type Store } from '@postern/store';
+import assert from 'node:assert/strict';
 import { ImapServer, type ImapServerOptions } from '../src/index.js';
+import { RawClient } from './client.js';
 
 export const ALICE = 'alice@example.org';
 export const BOB = 'bob@example.org';
@@ -144,4 +146,13 @@ function shimIndexer(store: Store): void {
       },
     };
   };
+}
+
+/** A plaintext connection past the greeting, logged in (the harness runs with allowInsecureAuth). */
+export async function loginPlain(port: number, user = ALICE, password = ALICE_PW): Promise<RawClient> {
+  const c = await RawClient.connect(port);
+  await c.readLine();
+  const reply = await c.command('l', `LOGIN ${user} "${password}"`);
+  assert.match(reply[reply.length - 1]!, /^l OK/);
+  return c;
 }

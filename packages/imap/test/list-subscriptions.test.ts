@@ -6,8 +6,7 @@
  * parent of a subscribed name \Noselect, and forgets a name another session unsubscribed.
  */
 import assert from 'node:assert/strict';
-import { ALICE, ALICE_PW, startHarness, type Harness } from './harness.js';
-import { RawClient } from './client.js';
+import { ALICE, startHarness, type Harness, loginPlain } from './harness.js';
 
 const last = (lines: string[]) => lines[lines.length - 1];
 
@@ -32,12 +31,7 @@ describe('imap LIST-EXTENDED and LSUB subscriptions', () => {
     await h.close();
   });
 
-  async function login(): Promise<RawClient> {
-    const c = await RawClient.connect(h.port);
-    await c.readLine();
-    assert.match(last(await c.command('l', `LOGIN ${ALICE} "${ALICE_PW}"`)), /^l OK/);
-    return c;
-  }
+  const login = () => loginPlain(h.port);
 
   it('refuses RECURSIVEMATCH without another selection option', async () => {
     const c = await login();

@@ -1,7 +1,6 @@
 /** MOVE and COPY into the mailbox that is selected (RFC 6851 §3.3, RFC 3501 §6.4.7). */
 import assert from 'node:assert/strict';
-import { ALICE, ALICE_PW, message, startHarness, type Harness } from './harness.js';
-import { RawClient } from './client.js';
+import { message, startHarness, type Harness, loginPlain } from './harness.js';
 
 const last = (lines: string[]) => lines[lines.length - 1];
 
@@ -14,12 +13,7 @@ describe('imap MOVE into the selected mailbox', () => {
     await h.close();
   });
 
-  async function login(): Promise<RawClient> {
-    const c = await RawClient.connect(h.port);
-    await c.readLine();
-    assert.match(last(await c.command('l', `LOGIN ${ALICE} "${ALICE_PW}"`)), /^l OK/);
-    return c;
-  }
+  const login = () => loginPlain(h.port);
 
   it('gives the message a new UID and expunges the old one, as MOVE to another mailbox does', async () => {
     const c = await login();
