@@ -120,3 +120,15 @@ export class TlsAlertError extends Error {
     this.name = 'TlsAlertError';
   }
 }
+
+/**
+ * Both engines, once the handshake promise has settled: a stream that events read with the
+ * peer's Finished already destroyed is no success, so accept()/connect() reject with its cause.
+ */
+export function throwIfDestroyed(stream: Duplex): void {
+  if (stream.destroyed)
+    throw (
+      stream.errored ??
+      new TlsAlertError('handshake_failure', 'connection closed right after the TLS handshake', true)
+    );
+}

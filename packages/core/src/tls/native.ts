@@ -13,7 +13,7 @@ import type {
   TlsStream,
   TlsVersion,
 } from './engine.js';
-import { TlsAlertError } from './engine.js';
+import { TlsAlertError, throwIfDestroyed } from './engine.js';
 import { DEFAULT_TICKET_LIFETIME_SECONDS } from './server-psk.js';
 import type { TlsSessionCache } from './session-cache.js';
 
@@ -56,11 +56,7 @@ function sessionOf(socket: tls.TLSSocket, serverName: string | undefined): TlsSe
  * its whole life (issue 19): an 'error' nobody listens to would end the process.
  */
 function asTlsStream(socket: tls.TLSSocket, session: TlsSessionInfo): TlsStream {
-  if (socket.destroyed)
-    throw (
-      socket.errored ??
-      new TlsAlertError('handshake_failure', 'connection closed right after the TLS handshake', true)
-    );
+  throwIfDestroyed(socket);
   Object.defineProperty(socket, 'session', { value: session, enumerable: true });
   return socket as unknown as TlsStream;
 }

@@ -10,6 +10,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import { TlsConnection, type TlsEvent } from './connection.js';
 import {
   TlsAlertError,
+  throwIfDestroyed,
   type TlsClientOptions,
   type TlsEngine,
   type TlsServerOptions,
@@ -87,11 +88,7 @@ class TsTlsStream extends Duplex {
    * stream is no success.
    */
   handOver(): TlsStream {
-    if (this.destroyed)
-      throw (
-        this.errored ??
-        new TlsAlertError('handshake_failure', 'connection closed right after the TLS handshake', true)
-      );
+    throwIfDestroyed(this);
     return this as unknown as TlsStream;
   }
 
