@@ -28,6 +28,7 @@ export type { ChainVerdict, VerifyServerChainOptions } from './certs/verify.js';
 export { CertificateStore, certificateNames, checkCertifiedKey } from './certs/certificate-store.js';
 export { hasProgram, requireProgram } from './testing.js';
 export { connectRawLines, waitUntil, type RawLineClient } from './testing-raw-lines.js';
+export { matchGlob, type GlobToken } from './linear-glob.js';
 export type { CommonServerOptions, ConnectionOptions, ProtocolHandler, TlsSettings } from './protocol.js';
 export { decodeSaslPlain, decodeBase64Text } from './sasl.js';
 export type { PlainCredentials } from './sasl.js';

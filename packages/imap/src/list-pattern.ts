@@ -1,33 +1,25 @@
 /**
  * LIST / LSUB mailbox patterns (RFC 3501 §6.3.8): '*' matches any run of characters, '%' any
  * run without the hierarchy delimiter, everything else itself. Patterns come from clients, so
- * they are never turned into a RegExp: a backtracking engine takes exponential time on
- * "*a*a*a…b" against a long name. This is a Thompson-style simulation of the pattern's NFA:
- * one pass over the name keeping the set of pattern positions reached, O(name × pattern)
- * at worst, whatever the pattern.
+ * they are never turned into a RegExp: core's matchGlob runs them in O(name × pattern).
  */
-
-/** A pattern token: one code point to match exactly, or a wildcard. */
-type Token = string;
+import { matchGlob, type GlobToken } from '@postern/core';
 
 export type PatternMatcher = (name: string) => boolean;
 
 /** Never matches: the pattern needs more characters than any name can have. */
 const NOTHING: PatternMatcher = () => false;
 
-function isWild(t: Token): boolean {
-  return t === '*' || t === '%';
-}
+const isWild = (ch: string | undefined): boolean => ch === '*' || ch === '%';
 
 /**
- * Tokens with runs of wildcards merged ("**", "*%", "%*" are "*"; "%%" is "%"): the same
+ * Code points with runs of wildcards merged ("**", "*%", "%*" are "*"; "%%" is "%"): the same
  * language, and no two adjacent wildcards left, which bounds the pattern by the name.
  */
-function tokenize(pattern: string): Token[] {
-  const out: Token[] = [];
+function mergeWildcards(pattern: string): string[] {
+  const out: string[] = [];
   for (const ch of pattern) {
-    const prev = out[out.length - 1];
-    if (isWild(ch) && prev !== undefined && isWild(prev)) {
+    if (isWild(ch) && isWild(out[out.length - 1])) {
       if (ch === '*') out[out.length - 1] = '*';
       continue;
     }
@@ -46,37 +38,10 @@ export function compileListPattern(
   delimiter: string,
   maxNameLength: number,
 ): PatternMatcher {
-  const tokens = tokenize(pattern);
-  const exact = tokens.filter((t) => !isWild(t)).length;
-  if (exact > maxNameLength) return NOTHING;
-  const m = tokens.length;
-  return (name: string): boolean => {
-    let current = new Uint8Array(m + 1);
-    let next = new Uint8Array(m + 1);
-    // The epsilon moves: a wildcard may match the empty string.
-    const close = (set: Uint8Array): void => {
-      for (let i = 0; i < m; i++) if (set[i] && isWild(tokens[i])) set[i + 1] = 1;
-    };
-    current[0] = 1;
-    close(current);
-    for (const ch of name) {
-      next.fill(0);
-      let alive = false;
-      for (let i = 0; i < m; i++) {
-        if (!current[i]) continue;
-        const t = tokens[i];
-        if (t === '*' || (t === '%' && ch !== delimiter)) {
-          next[i] = 1;
-          alive = true;
-        } else if (t === ch) {
-          next[i + 1] = 1;
-          alive = true;
-        }
-      }
-      if (!alive) return false;
-      close(next);
-      [current, next] = [next, current];
-    }
-    return current[m] === 1;
-  };
+  const chars = mergeWildcards(pattern);
+  if (chars.filter((c) => !isWild(c)).length > maxNameLength) return NOTHING;
+  const tokens = chars.map((c): GlobToken =>
+    c === '*' ? { kind: 'run' } : c === '%' ? { kind: 'run', except: delimiter } : { kind: 'char', ch: c },
+  );
+  return (name: string) => matchGlob(tokens, name);
 }

@@ -5,60 +5,28 @@
  * backslash escapes (older wildmats did), so those are refused.
  *
  * A wildmat comes from the client (anonymous ones too, in LIST ACTIVE), so it is never turned
- * into a RegExp: a backtracking engine takes exponential time on "*?*?*?…Z" against a long
- * group name. Each pattern runs as a set simulation of its NFA instead: one pass over the
- * name keeping the set of pattern positions reached, O(name × pattern) at worst.
+ * into a RegExp: core's matchGlob runs each pattern in O(name × pattern).
  */
+import { matchGlob, type GlobToken } from '@postern/core';
 
 /** RFC 3977 §4.1: characters a wildmat may not contain outside their special meaning. */
 const FORBIDDEN = /[\\[\]\x00-\x20\x7f]/;
 
-/** One pattern as code points, runs of "*" merged (the same language, fewer states). */
-function tokenize(pattern: string): string[] {
-  const out: string[] = [];
+/** One pattern as glob tokens, runs of "*" merged (the same language, fewer states). */
+function tokenize(pattern: string): GlobToken[] {
+  const out: GlobToken[] = [];
   for (const ch of pattern) {
-    if (ch === '*' && out[out.length - 1] === '*') continue;
-    out.push(ch);
+    if (ch === '*') {
+      if (out[out.length - 1]?.kind !== 'run') out.push({ kind: 'run' });
+    } else out.push(ch === '?' ? { kind: 'one' } : { kind: 'char', ch });
   }
   return out;
-}
-
-/** Whether `name` matches one wildmat-pattern, in O(|name| × |tokens|). */
-export function matchPattern(tokens: readonly string[], name: string): boolean {
-  const m = tokens.length;
-  let current = new Uint8Array(m + 1);
-  let next = new Uint8Array(m + 1);
-  // "*" may match the empty string (runs of "*" are merged, so one step is enough).
-  const close = (set: Uint8Array): void => {
-    for (let i = 0; i < m; i++) if (set[i] && tokens[i] === '*') set[i + 1] = 1;
-  };
-  current[0] = 1;
-  close(current);
-  for (const ch of name) {
-    next.fill(0);
-    let alive = false;
-    for (let i = 0; i < m; i++) {
-      if (!current[i]) continue;
-      const t = tokens[i];
-      if (t === '*') {
-        next[i] = 1;
-        alive = true;
-      } else if (t === '?' || t === ch) {
-        next[i + 1] = 1;
-        alive = true;
-      }
-    }
-    if (!alive) return false;
-    close(next);
-    [current, next] = [next, current];
-  }
-  return current[m] === 1;
 }
 
 /** A matcher, or undefined when the wildmat is malformed (the caller answers 501). */
 export function compileWildmat(wildmat: string): ((name: string) => boolean) | undefined {
   if (wildmat === '' || FORBIDDEN.test(wildmat)) return undefined;
-  const items: Array<{ negated: boolean; tokens: string[] }> = [];
+  const items: Array<{ negated: boolean; tokens: GlobToken[] }> = [];
   for (const part of wildmat.split(',')) {
     const negated = part.startsWith('!');
     const pattern = negated ? part.slice(1) : part;
@@ -67,7 +35,7 @@ export function compileWildmat(wildmat: string): ((name: string) => boolean) | u
   }
   return (name: string) => {
     for (let i = items.length - 1; i >= 0; i--) {
-      if (matchPattern(items[i].tokens, name)) return !items[i].negated;
+      if (matchGlob(items[i].tokens, name)) return !items[i].negated;
     }
     return false;
   };
